@@ -1,0 +1,115 @@
+// postal-cpp internals: client-side checks that run before any byte is sent. Each rejects what
+// Postal would reject anyway, or what would let a caller inject headers (CR/LF).
+#pragma once
+
+#include <postal/error.hpp>
+#include <postal/models.hpp>
+#include <postal/version.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+POSTAL_BEGIN_NAMESPACE
+namespace detail {
+
+/// Postal's limit per address list (to, cc, bcc).
+inline constexpr std::size_t max_recipients_per_list = 50;
+
+inline Error invalid_argument(std::string message) {
+  Error e;
+  e.code = ErrorCode::InvalidArgument;
+  e.message = std::move(message);
+  e.send_state = SendState::NotSent;
+  return e;
+}
+
+inline bool is_blank(std::string_view s) noexcept {
+  return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
+}
+
+inline bool has_line_break(std::string_view s) noexcept {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+/// An HTTP/MIME header name: visible ASCII except ':' (RFC 5322 ftext).
+inline bool is_header_name(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c <= 32 || c >= 127 || c == ':') return false;
+  return true;
+}
+
+/// Checks one single-line field; `what` names it in the message.
+inline std::optional<Error> check_line(std::string_view value, const std::string& what) {
+  if (has_line_break(value))
+    return invalid_argument(what +
+                            " contains a line break (CR, LF or NUL), which could inject headers");
+  return std::nullopt;
+}
+
+inline std::optional<Error> check_optional_line(const std::optional<std::string>& value,
+                                                const std::string& what) {
+  return value ? check_line(*value, what) : std::nullopt;
+}
+
+inline std::optional<Error> check_addresses(const std::vector<std::string>& list,
+                                            const std::string& what, bool limit) {
+  if (limit && list.size() > max_recipients_per_list)
+    return invalid_argument(what + " has " + std::to_string(list.size()) +
+                            " addresses; Postal accepts at most 50 per list");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string name = what + "[" + std::to_string(i) + "]";
+    if (is_blank(list[i])) return invalid_argument(name + " is empty");
+    if (auto e = check_line(list[i], name)) return e;
+  }
+  return std::nullopt;
+}
+
+/// Validates a send/message request. Returns the first problem found.
+inline std::optional<Error> validate(const SendMessageRequest& r) {
+  if (r.to.empty() && r.cc.empty() && r.bcc.empty())
+    return invalid_argument("no recipients: set at least one of to, cc or bcc");
+  if (auto e = check_addresses(r.to, "to", true)) return e;
+  if (auto e = check_addresses(r.cc, "cc", true)) return e;
+  if (auto e = check_addresses(r.bcc, "bcc", true)) return e;
+  const bool has_plain = r.plain_body && !is_blank(*r.plain_body);
+  const bool has_html = r.html_body && !is_blank(*r.html_body);
+  if (!has_plain && !has_html) return invalid_argument("no content: set plain_body or html_body");
+  if (is_blank(r.from)) return invalid_argument("from is required");
+  if (auto e = check_line(r.from, "from")) return e;
+  if (auto e = check_optional_line(r.sender, "sender")) return e;
+  if (auto e = check_optional_line(r.reply_to, "reply_to")) return e;
+  if (auto e = check_optional_line(r.subject, "subject")) return e;
+  if (auto e = check_optional_line(r.tag, "tag")) return e;
+  for (const auto& [name, value] : r.headers) {
+    if (!is_header_name(name))
+      return invalid_argument("header name `" + name.substr(0, 64) +
+                              "` is not a valid header name (visible ASCII, no ':')");
+    if (auto e = check_line(value, "header `" + name + "`")) return e;
+  }
+  for (std::size_t i = 0; i < r.attachments.size(); ++i) {
+    const auto& a = r.attachments[i];
+    const std::string what = "attachments[" + std::to_string(i) + "]";
+    if (is_blank(a.name)) return invalid_argument(what + " has no name");
+    if (auto e = check_line(a.name, what + ".name")) return e;
+    if (auto e = check_line(a.content_type, what + ".content_type")) return e;
+    if (a.data.empty()) return invalid_argument(what + " (" + a.name + ") has no data");
+  }
+  return std::nullopt;
+}
+
+/// Validates a send/raw request. Returns the first problem found.
+inline std::optional<Error> validate(const SendRawRequest& r) {
+  if (r.rcpt_to.empty()) return invalid_argument("no recipients: rcpt_to is empty");
+  if (auto e = check_addresses(r.rcpt_to, "rcpt_to", false)) return e;
+  if (is_blank(r.mail_from)) return invalid_argument("mail_from is required");
+  if (auto e = check_line(r.mail_from, "mail_from")) return e;
+  if (r.data.empty()) return invalid_argument("data is empty: pass the raw RFC 5322 message");
+  return std::nullopt;
+}
+
+}  // namespace detail
+POSTAL_END_NAMESPACE

@@ -1,0 +1,106 @@
+// postal-cpp: the error value every fallible call reports, and the exception that carries it.
+#pragma once
+
+#include <postal/version.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+#include <string>
+
+POSTAL_BEGIN_NAMESPACE
+
+/// What kind of failure an Error describes.
+enum class ErrorCode {
+  Transport,        ///< no HTTP response: DNS, connect, TLS, reset
+  Timeout,          ///< no complete response within the deadline
+  Http,             ///< a non-200 HTTP status (proxy error page, 5xx, 404 for a wrong base_url)
+  Api,              ///< envelope status "error"; `api_code` holds Postal's code
+  Parameter,        ///< envelope status "parameter-error" (Postal sends only a message)
+  Decode,           ///< the body is not the JSON shape Postal sends
+  InvalidArgument,  ///< rejected before sending (client-side validation)
+  Signature,        ///< webhook: signature missing, malformed or not valid for any known key
+  UnknownKey,       ///< webhook: the KID header names no key we hold
+  Replay,           ///< webhook: stale timestamp or uuid already seen
+};
+
+/// Whether a failed request may have created mail on the server.
+///
+/// `NotSent`: proven that Postal created no message (nothing left this machine, the connection
+/// or TLS handshake failed, or Postal answered with an error envelope). Safe to resend.
+/// `MaybeSent`: the request may have been processed (e.g. a timeout after the request was
+/// written, or a proxy's 502). Check with `Client::get_message` before resending.
+enum class SendState { NotSent, MaybeSent };
+
+/// The name of an error code, e.g. "Timeout".
+inline const char* to_string(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::Transport:
+      return "Transport";
+    case ErrorCode::Timeout:
+      return "Timeout";
+    case ErrorCode::Http:
+      return "Http";
+    case ErrorCode::Api:
+      return "Api";
+    case ErrorCode::Parameter:
+      return "Parameter";
+    case ErrorCode::Decode:
+      return "Decode";
+    case ErrorCode::InvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::Signature:
+      return "Signature";
+    case ErrorCode::UnknownKey:
+      return "UnknownKey";
+    case ErrorCode::Replay:
+      return "Replay";
+  }
+  return "Unknown";
+}
+
+/// The name of a send state: "NotSent" or "MaybeSent".
+inline const char* to_string(SendState state) noexcept {
+  return state == SendState::NotSent ? "NotSent" : "MaybeSent";
+}
+
+/// A failure, as a value. Never contains the API key.
+struct Error {
+  ErrorCode code = ErrorCode::Transport;  ///< the kind of failure
+  std::string message;                    ///< for humans; never contains the API key
+  int http_status = 0;                    ///< HTTP status of the response; 0 when there was none
+  std::string api_code;    ///< Postal's `data.code` (e.g. "NoRecipients"), for ErrorCode::Api
+  nlohmann::json details;  ///< the rest of Postal's `data` object (e.g. "id" for MessageNotFound)
+  std::string body;        ///< bounded excerpt of the response body, for diagnostics
+  SendState send_state = SendState::NotSent;  ///< whether the request may have created mail
+
+  /// One line for logs: "Api (InvalidServerAPIKey): The API token ... [NotSent]" (the HTTP
+  /// status is shown when it is not 200).
+  std::string describe() const {
+    std::string out = to_string(code);
+    if (!api_code.empty()) out += " (" + api_code + ")";
+    if (http_status != 0 && http_status != 200)
+      out += " [HTTP " + std::to_string(http_status) + "]";
+    out += ": " + message;
+    out += " [";
+    out += to_string(send_state);
+    out += "]";
+    return out;
+  }
+};
+
+/// Thrown by `Result<T>::value()` when the result holds an error.
+class Exception : public std::runtime_error {
+ public:
+  explicit Exception(Error error)
+      : std::runtime_error("postal: " + error.describe()), error_(std::move(error)) {}
+  /// The error this exception carries.
+  const Error& error() const noexcept { return error_; }
+  /// Shorthand for `error().code`.
+  ErrorCode code() const noexcept { return error_.code; }
+
+ private:
+  Error error_;
+};
+
+POSTAL_END_NAMESPACE

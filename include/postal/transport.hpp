@@ -1,0 +1,131 @@
+// postal-cpp: the HTTP seam. One exchange in, one response (or a transport error) out.
+#pragma once
+
+#include <postal/result.hpp>
+#include <postal/version.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+POSTAL_BEGIN_NAMESPACE
+
+namespace detail {
+/// ASCII case-insensitive comparison, for HTTP header names.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+}  // namespace detail
+
+/// HTTP header fields in order; names compare case-insensitively.
+class Headers {
+ public:
+  using value_type = std::pair<std::string, std::string>;
+  using const_iterator = std::vector<value_type>::const_iterator;
+
+  Headers() = default;
+  /// Headers from a list of name/value pairs.
+  Headers(std::initializer_list<value_type> fields) : fields_(fields) {}
+
+  /// Appends a field (keeps any field of the same name).
+  void add(std::string name, std::string value) {
+    fields_.emplace_back(std::move(name), std::move(value));
+  }
+  /// Replaces every field of this name with one field.
+  void set(std::string name, std::string value) {
+    erase(name);
+    add(std::move(name), std::move(value));
+  }
+  /// Removes every field of this name.
+  void erase(std::string_view name) {
+    fields_.erase(
+        std::remove_if(fields_.begin(), fields_.end(),
+                       [&](const value_type& f) { return detail::iequals(f.first, name); }),
+        fields_.end());
+  }
+  /// The value of the first field of this name, if any.
+  std::optional<std::string> get(std::string_view name) const {
+    for (const auto& field : fields_)
+      if (detail::iequals(field.first, name)) return field.second;
+    return std::nullopt;
+  }
+  /// True when a field of this name is present.
+  bool contains(std::string_view name) const { return get(name).has_value(); }
+
+  const_iterator begin() const noexcept { return fields_.begin(); }
+  const_iterator end() const noexcept { return fields_.end(); }
+  std::size_t size() const noexcept { return fields_.size(); }
+  bool empty() const noexcept { return fields_.empty(); }
+
+ private:
+  std::vector<value_type> fields_;
+};
+
+/// One HTTP request, as the client builds it.
+struct HttpRequest {
+  std::string method = "POST";               ///< HTTP method
+  std::string url;                           ///< absolute URL
+  Headers headers;                           ///< request headers (API key included)
+  std::string body;                          ///< request body bytes
+  std::chrono::milliseconds timeout{30000};  ///< deadline for the whole exchange
+};
+
+/// One HTTP response. Any status is a successful transport call.
+struct HttpResponse {
+  int status = 0;    ///< HTTP status code
+  Headers headers;   ///< response headers
+  std::string body;  ///< response body bytes
+};
+
+/// The only seam to the network: implement it to plug in your own HTTP stack or a test double.
+///
+/// `send` returns an error only when there is no HTTP response (ErrorCode::Transport or
+/// ErrorCode::Timeout) and must say in `send_state` whether the request may have reached the
+/// server. Implementations must be safe to call from many threads at once.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  /// Performs one exchange.
+  virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+
+  /// Performs many exchanges, up to `max_in_flight` at once; results in input order.
+  /// The default runs them one after another.
+  virtual std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests,
+                                                     std::size_t max_in_flight) {
+    (void)max_in_flight;
+    std::vector<Result<HttpResponse>> out;
+    out.reserve(requests.size());
+    for (const auto& request : requests) out.push_back(send(request));
+    return out;
+  }
+};
+
+/// Settings of the libcurl transport. Secure by default.
+struct CurlOptions {
+  bool verify_peer = true;  ///< verify the server's TLS certificate chain
+  bool verify_host = true;  ///< verify that the certificate names the host
+  std::string ca_file;      ///< CA bundle file (PEM); empty: libcurl's default
+  std::string ca_path;      ///< CA directory; empty: libcurl's default
+  std::string proxy;        ///< proxy URL, e.g. "http://proxy:3128"; empty: none
+  std::chrono::milliseconds connect_timeout{10000};  ///< deadline for DNS + TCP + TLS
+  std::size_t max_idle_connections = 16;             ///< easy handles kept for reuse
+};
+
+/// A libcurl transport: pooled handles with keep-alive and TLS session reuse, no redirects,
+/// TLS verification on. Thread-safe.
+std::shared_ptr<Transport> make_curl_transport(CurlOptions options = {});
+
+POSTAL_END_NAMESPACE

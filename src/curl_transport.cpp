@@ -1,0 +1,355 @@
+// postal-cpp: the libcurl transport. Pooled easy handles (keep-alive), a shared TLS session and
+// DNS cache, `send` on curl_easy_perform and `send_all` on the multi interface.
+#include "curl_exchange.hpp"
+
+#include <postal/transport.hpp>
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <utility>
+#include <vector>
+
+POSTAL_BEGIN_NAMESPACE
+namespace {
+
+// curl_global_init is not thread-safe and must run once; it is never undone (other code in the
+// process may use libcurl after us).
+CURLcode global_init() {
+  static std::once_flag once;
+  static CURLcode result = CURLE_FAILED_INIT;
+  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return result;
+}
+
+// An Error built without allocating (the message fits the small-string buffer), for the paths
+// where an allocation has just failed.
+Error internal_error(SendState state, const char* what) {
+  Error out;
+  out.code = ErrorCode::Transport;
+  out.send_state = state;
+  out.message = what;
+  return out;
+}
+
+const char* describe_current_exception() noexcept {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return "out of memory";
+  } catch (...) {
+    return "internal error";
+  }
+}
+
+// TLS sessions and DNS answers shared by every handle of one transport, guarded by one mutex
+// per kind of data, as libcurl-share(3) asks for handles used from many threads.
+class CurlShare {
+ public:
+  CurlShare() : share_(curl_share_init()) {
+    if (share_ == nullptr) return;  // works without sharing, only slower
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &CurlShare::lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &CurlShare::unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, static_cast<void*>(this));
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  }
+  ~CurlShare() {
+    if (share_ != nullptr) curl_share_cleanup(share_);
+  }
+  CurlShare(const CurlShare&) = delete;
+  CurlShare& operator=(const CurlShare&) = delete;
+
+  CURLSH* get() const noexcept { return share_; }
+
+ private:
+  std::mutex& mutex_for(curl_lock_data data) noexcept {
+    const auto index = static_cast<std::size_t>(data);
+    return mutexes_[index < mutexes_.size() ? index : 0];
+  }
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    static_cast<CurlShare*>(self)->mutex_for(data).lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* self) {
+    static_cast<CurlShare*>(self)->mutex_for(data).unlock();
+  }
+
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> mutexes_;
+  CURLSH* share_;
+};
+
+// Idle libcurl handles (easy or multi) kept for reuse: a reused handle keeps its open
+// connections. A handle is lent to one thread at a time.
+class IdlePool {
+ public:
+  struct Kind {
+    void* (*create)();
+    void (*recycle)(void*);  // makes an idle handle inert (no pointers into dead requests)
+    void (*destroy)(void*);
+  };
+
+  IdlePool(Kind kind, std::size_t max_idle) : kind_(kind), max_idle_(max_idle) {}
+  ~IdlePool() {
+    for (void* handle : idle_) kind_.destroy(handle);
+  }
+  IdlePool(const IdlePool&) = delete;
+  IdlePool& operator=(const IdlePool&) = delete;
+
+  void* acquire() {
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      if (!idle_.empty()) {
+        void* handle = idle_.back();  // the most recently used: its connection is warm
+        idle_.pop_back();
+        return handle;
+      }
+    }
+    return kind_.create();
+  }
+
+  void release(void* handle) noexcept {
+    kind_.recycle(handle);
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      if (idle_.size() < max_idle_) {
+        try {
+          idle_.push_back(handle);
+          return;
+        } catch (...) {  // no room to remember it: close it
+        }
+      }
+    }
+    kind_.destroy(handle);
+  }
+
+ private:
+  Kind kind_;
+  std::size_t max_idle_;
+  std::mutex mutex_;
+  std::vector<void*> idle_;
+};
+
+// A handle borrowed from an IdlePool, returned when the lease ends.
+class Lease {
+ public:
+  explicit Lease(IdlePool& pool) : pool_(&pool), handle_(pool.acquire()) {}
+  ~Lease() {
+    if (handle_ != nullptr) pool_->release(handle_);
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  void* get() const noexcept { return handle_; }
+  explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+ private:
+  IdlePool* pool_;
+  void* handle_;
+};
+
+const IdlePool::Kind kEasyHandles{
+    [] { return static_cast<void*>(curl_easy_init()); },
+    [](void* handle) { curl_easy_reset(static_cast<CURL*>(handle)); },
+    [](void* handle) { curl_easy_cleanup(static_cast<CURL*>(handle)); }};
+
+const IdlePool::Kind kMultiHandles{
+    [] { return static_cast<void*>(curl_multi_init()); }, [](void*) {},
+    [](void* handle) { curl_multi_cleanup(static_cast<CURLM*>(handle)); }};
+
+// Idle multi handles kept; each holds the connections of its past batches.
+constexpr std::size_t kMaxIdleMultiHandles = 2;
+
+class CurlTransport final : public Transport {
+ public:
+  explicit CurlTransport(CurlOptions options)
+      : options_(std::move(options)),
+        init_result_(global_init()),
+        easy_pool_(kEasyHandles, options_.max_idle_connections),
+        multi_pool_(kMultiHandles, std::min(kMaxIdleMultiHandles, options_.max_idle_connections)) {}
+
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    bool started = false;
+    try {
+      if (init_result_ != CURLE_OK) return init_failure(request);
+      Lease easy(easy_pool_);
+      detail::CurlExchange exchange(request);
+      if (!easy)
+        return exchange.error(ErrorCode::Transport, SendState::NotSent,
+                              "could not create a libcurl handle");
+      if (auto invalid = exchange.prepare(easy.get(), options_, share_.get()))
+        return std::move(*invalid);
+      started = true;
+      return exchange.finish(curl_easy_perform(easy.get()));
+    } catch (...) {
+      return internal_error(started ? SendState::MaybeSent : SendState::NotSent,
+                            describe_current_exception());
+    }
+  }
+
+  std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests,
+                                             std::size_t max_in_flight) override {
+    try {
+      Batch batch(requests);
+      try {
+        if (init_result_ != CURLE_OK) {
+          for (std::size_t i = 0; i < requests.size(); ++i)
+            batch.results[i] = init_failure(requests[i]);
+        } else {
+          run(batch, std::max<std::size_t>(1, std::min(max_in_flight, requests.size())));
+        }
+      } catch (...) {
+        batch.failure = describe_current_exception();
+      }
+      std::vector<Result<HttpResponse>> out;
+      out.reserve(requests.size());
+      for (std::size_t i = 0; i < requests.size(); ++i) {
+        if (batch.results[i]) {
+          out.push_back(std::move(*batch.results[i]));
+        } else {
+          out.push_back(internal_error(batch.started[i] ? SendState::MaybeSent : SendState::NotSent,
+                                       batch.failure));
+        }
+      }
+      return out;
+    } catch (...) {
+      return {};  // not even the error list could be allocated
+    }
+  }
+
+ private:
+  struct Batch {
+    explicit Batch(const std::vector<HttpRequest>& all)
+        : requests(all), results(all.size()), started(all.size(), false) {}
+    const std::vector<HttpRequest>& requests;
+    std::vector<std::optional<Result<HttpResponse>>> results;
+    std::vector<bool> started;  // handed to libcurl: may have reached the server
+    const char* failure = "internal error";
+  };
+
+  // One transfer on the multi handle. Leaving the multi comes before the handle's return to the
+  // pool (destructor body first, then members in reverse order).
+  struct InFlight {
+    InFlight(CURLM* owner, std::size_t position, const HttpRequest& request, IdlePool& pool)
+        : multi(owner), index(position), easy(pool), exchange(request) {}
+    ~InFlight() {
+      if (added) curl_multi_remove_handle(multi, easy.get());
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+    CURLM* multi;
+    std::size_t index;
+    Lease easy;
+    detail::CurlExchange exchange;
+    bool added = false;
+  };
+
+  void run(Batch& batch, std::size_t limit) {
+    const std::size_t count = batch.requests.size();
+    Lease multi_lease(multi_pool_);
+    CURLM* multi = multi_lease.get();
+    if (multi != nullptr) {
+      curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(limit));
+      curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    }
+    std::vector<std::unique_ptr<InFlight>> active;
+    active.reserve(std::min(limit, count));
+    std::size_t next = 0;
+    for (;;) {
+      while (multi != nullptr && active.size() < limit && next < count) {
+        const std::size_t i = next++;
+        auto transfer = std::make_unique<InFlight>(multi, i, batch.requests[i], easy_pool_);
+        if (auto failed = start(*transfer, multi)) {
+          batch.results[i] = std::move(*failed);
+          continue;
+        }
+        batch.started[i] = true;
+        active.push_back(std::move(transfer));
+      }
+      if (multi == nullptr) {  // no usable multi handle: the rest fail unsent
+        for (; next < count; ++next) batch.results[next] = batch_failure(batch.requests[next]);
+      }
+      if (active.empty()) return;
+
+      int running = 0;
+      const CURLMcode performed = curl_multi_perform(multi, &running);
+      bool finished_any = false;
+      int queued = 0;
+      while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+        if (message->msg != CURLMSG_DONE) continue;
+        auto done = std::find_if(active.begin(), active.end(), [&](const auto& transfer) {
+          return transfer->easy.get() == message->easy_handle;
+        });
+        if (done == active.end()) continue;
+        batch.results[(*done)->index] = (*done)->exchange.finish(message->data.result);
+        active.erase(done);  // leaves the multi; `message` is dead from here on
+        finished_any = true;
+      }
+      if (performed != CURLM_OK) {
+        for (const auto& transfer : active)
+          batch.results[transfer->index] = transfer->exchange.error(
+              ErrorCode::Transport, SendState::MaybeSent,
+              std::string("libcurl multi interface failed: ") + curl_multi_strerror(performed));
+        active.clear();
+        multi = nullptr;  // the remaining requests fail unsent
+        continue;
+      }
+      if (!finished_any) wait(multi);
+    }
+  }
+
+  // Prepares a transfer and hands it to the multi handle; the Error when it cannot start.
+  std::optional<Error> start(InFlight& transfer, CURLM* multi) {
+    if (!transfer.easy)
+      return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
+                                     "could not create a libcurl handle");
+    if (auto invalid = transfer.exchange.prepare(transfer.easy.get(), options_, share_.get()))
+      return invalid;
+    if (curl_multi_add_handle(multi, transfer.easy.get()) != CURLM_OK)
+      return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
+                                     "could not start the transfer");
+    transfer.added = true;
+    return std::nullopt;
+  }
+
+  // Sleeps until a socket is ready or libcurl's next timer (so deadlines fire on time).
+  static void wait(CURLM* multi) {
+#if LIBCURL_VERSION_NUM >= 0x074200
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+#else
+    curl_multi_wait(multi, nullptr, 0, 1000, nullptr);
+#endif
+  }
+
+  static Error batch_failure(const HttpRequest& request) {
+    detail::CurlExchange exchange(request);
+    return exchange.error(ErrorCode::Transport, SendState::NotSent,
+                          "the libcurl multi interface is unavailable; not attempted");
+  }
+
+  Error init_failure(const HttpRequest& request) const {
+    detail::CurlExchange exchange(request);
+    return exchange.error(
+        ErrorCode::Transport, SendState::NotSent,
+        std::string("libcurl initialisation failed: ") + curl_easy_strerror(init_result_));
+  }
+
+  CurlOptions options_;
+  CURLcode init_result_;
+  CurlShare share_;  // outlives both pools: handles detach from it when they are destroyed
+  IdlePool easy_pool_;
+  IdlePool multi_pool_;
+};
+
+}  // namespace
+
+std::shared_ptr<Transport> make_curl_transport(CurlOptions options) {
+  return std::make_shared<CurlTransport>(std::move(options));
+}
+
+POSTAL_END_NAMESPACE

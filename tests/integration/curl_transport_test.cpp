@@ -1,0 +1,447 @@
+// The libcurl transport over real loopback TCP: what reaches the server, what comes back, and how
+// each kind of network failure is reported (ErrorCode and SendState).
+#include "support/catch.hpp"
+#include "support/raw_http_server.hpp"
+
+#include <postal/transport.hpp>
+#include <postal/version.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using postal::ErrorCode;
+using postal::HttpRequest;
+using postal::SendState;
+using postal_support::FullBacklogListener;
+using postal_support::RawHttpServer;
+using Mode = RawHttpServer::Mode;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Stands for the API key: it must never show up in an error message.
+const std::string kApiKey = "SENTINEL-api-key-5f0c1e2d9b8a7364";
+
+HttpRequest post_to(const std::string& url, std::chrono::milliseconds timeout = 10s) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url;
+  request.headers = {{"Content-Type", "application/json"}, {"X-Server-API-Key", kApiKey}};
+  request.body = R"({"to":["rachel@example.com"],"from":"app@example.com"})";
+  request.timeout = timeout;
+  return request;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The value of a header line in a raw request, or "" when absent (first match, exact name).
+std::string raw_header(const std::string& raw_request, const std::string& name) {
+  const std::string key = "\r\n" + name + ": ";
+  const auto at = raw_request.find(key);
+  if (at == std::string::npos) return std::string();
+  const auto start = at + key.size();
+  return raw_request.substr(start, raw_request.find("\r\n", start) - start);
+}
+
+// An echo server: the body of each reply is the request-target.
+std::string echo_target(const std::string& raw_request) {
+  return RawHttpServer::response(200, RawHttpServer::target_of(raw_request));
+}
+
+}  // namespace
+
+TEST_CASE("curl transport: a 200 response returns its status, headers and body") {
+  RawHttpServer server(
+      Mode::ReplyAndClose,
+      RawHttpServer::response(200, R"({"status":"success"})",
+                              {{"Content-Type", "application/json"}, {"X-Request-Id", "abc-123"}}));
+  auto reply = postal::make_curl_transport()->send(post_to(server.url("/api/v1/send/message")));
+  REQUIRE(reply.has_value());
+  CHECK(reply->status == 200);
+  CHECK(reply->body == R"({"status":"success"})");
+  CHECK(reply->headers.get("content-type") == "application/json");
+  CHECK(reply->headers.get("X-Request-Id") == "abc-123");
+  CHECK(reply->headers.get("Content-Length") == "20");
+}
+
+TEST_CASE(
+    "curl transport: the request's method, target, body and headers reach the server exactly") {
+  RawHttpServer server(Mode::ReplyAndClose, RawHttpServer::response(200, "{}"));
+  HttpRequest request = post_to(server.url("/api/v1/send/message?x=1"));
+  request.headers.add("X-Custom", "a value; with = signs");
+  request.headers.add("X-Empty", "");
+  request.body = std::string("{\"plain_body\":\"caf\xC3\xA9\"}\0tail", 27);
+  REQUIRE(postal::make_curl_transport()->send(request).has_value());
+
+  REQUIRE(server.request_count() == 1);
+  const std::string raw = server.requests().front();
+  CHECK(raw.rfind("POST /api/v1/send/message?x=1 HTTP/1.1\r\n", 0) == 0);
+  CHECK(raw_header(raw, "Content-Type") == "application/json");
+  CHECK(raw_header(raw, "X-Server-API-Key") == kApiKey);
+  CHECK(raw_header(raw, "X-Custom") == "a value; with = signs");
+  CHECK(raw.find("\r\nX-Empty:") != std::string::npos);
+  CHECK(raw_header(raw, "Content-Length") == std::to_string(request.body.size()));
+  CHECK(RawHttpServer::body_of(raw) == request.body);
+}
+
+TEST_CASE("curl transport: the default User-Agent is postal-cpp/<version>") {
+  RawHttpServer server(Mode::ReplyAndClose, RawHttpServer::response(200, "{}"));
+  REQUIRE(postal::make_curl_transport()->send(post_to(server.url())).has_value());
+  REQUIRE(server.request_count() == 1);
+  CHECK(raw_header(server.requests().front(), "User-Agent") ==
+        std::string("postal-cpp/") + POSTAL_VERSION_STRING);
+}
+
+TEST_CASE("curl transport: a request's own User-Agent replaces the default") {
+  RawHttpServer server(Mode::ReplyAndClose, RawHttpServer::response(200, "{}"));
+  HttpRequest request = post_to(server.url());
+  request.headers.set("User-Agent", "my-app/2.0");
+  REQUIRE(postal::make_curl_transport()->send(request).has_value());
+  REQUIRE(server.request_count() == 1);
+  const std::string raw = server.requests().front();
+  CHECK(raw_header(raw, "User-Agent") == "my-app/2.0");
+  CHECK(raw.find("postal-cpp/") == std::string::npos);
+}
+
+TEST_CASE(
+    "curl transport: a large body is sent at once, without Expect: 100-continue or a default "
+    "Content-Type") {
+  RawHttpServer server(Mode::ReplyAndClose, RawHttpServer::response(200, "{}"));
+  HttpRequest request = post_to(server.url());
+  request.headers.erase("Content-Type");
+  request.body.assign(300000, 'x');
+  REQUIRE(postal::make_curl_transport()->send(request).has_value());
+  REQUIRE(server.request_count() == 1);
+  const std::string raw = server.requests().front();
+  CHECK(raw.find("\r\nExpect:") == std::string::npos);
+  CHECK(raw.find("\r\nContent-Type:") == std::string::npos);
+  CHECK(RawHttpServer::body_of(raw) == request.body);
+}
+
+TEST_CASE("curl transport: methods other than POST are sent as given") {
+  RawHttpServer server(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
+  auto transport = postal::make_curl_transport();
+  HttpRequest get = post_to(server.url("/get"));
+  get.method = "GET";
+  get.body.clear();
+  HttpRequest remove = post_to(server.url("/delete"));
+  remove.method = "DELETE";
+  REQUIRE(transport->send(get).has_value());
+  REQUIRE(transport->send(remove).has_value());
+  const auto raw = server.requests();
+  REQUIRE(raw.size() == 2);
+  CHECK(raw[0].rfind("GET /get HTTP/1.1\r\n", 0) == 0);
+  CHECK(raw[1].rfind("DELETE /delete HTTP/1.1\r\n", 0) == 0);
+  CHECK(RawHttpServer::body_of(raw[1]) == remove.body);
+}
+
+TEST_CASE("curl transport: a refused connection is a Transport error that was not sent") {
+  const int port = RawHttpServer::refused_port();
+  const auto start = Clock::now();
+  auto reply = postal::make_curl_transport()->send(
+      post_to("http://127.0.0.1:" + std::to_string(port) + "/api/v1/send/message"));
+  CHECK(seconds_since(start) < 2.0);
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().code == ErrorCode::Transport);
+  CHECK(reply.error().send_state == SendState::NotSent);
+  CHECK(reply.error().http_status == 0);
+  CHECK(reply.error().message.find("127.0.0.1") != std::string::npos);
+}
+
+TEST_CASE(
+    "curl transport: a server that never answers times out at the request deadline, maybe sent") {
+  RawHttpServer server(Mode::NeverAnswer, std::string());
+  const auto start = Clock::now();
+  auto reply = postal::make_curl_transport()->send(post_to(server.url(), 1s));
+  const double elapsed = seconds_since(start);
+  CHECK(elapsed >= 0.9);
+  CHECK(elapsed < 2.0);
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().code == ErrorCode::Timeout);
+  CHECK(reply.error().send_state == SendState::MaybeSent);
+  CHECK(reply.error().http_status == 0);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE(
+    "curl transport: a connect timeout, before any byte was written, is a Timeout that was not "
+    "sent") {
+  FullBacklogListener listener;
+  postal::CurlOptions options;
+  options.connect_timeout = 300ms;
+  const auto start = Clock::now();
+  auto reply = postal::make_curl_transport(options)->send(post_to(listener.url(), 5s));
+  CHECK(seconds_since(start) < 2.0);
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().code == ErrorCode::Timeout);
+  CHECK(reply.error().send_state == SendState::NotSent);
+}
+
+TEST_CASE("curl transport: HTTP 500 and 502 with HTML bodies are responses, not errors") {
+  const std::string page500 = "<html><body><h1>Internal Server Error</h1></body></html>";
+  const std::string page502 = "<html><head><title>502 Bad Gateway</title></head></html>";
+  RawHttpServer error500(Mode::ReplyAndClose,
+                         RawHttpServer::response(500, page500, {{"Content-Type", "text/html"}}));
+  RawHttpServer error502(Mode::ReplyAndClose,
+                         RawHttpServer::response(502, page502, {{"Content-Type", "text/html"}}));
+  auto transport = postal::make_curl_transport();
+
+  auto first = transport->send(post_to(error500.url()));
+  REQUIRE(first.has_value());
+  CHECK(first->status == 500);
+  CHECK(first->body == page500);
+  CHECK(first->headers.get("Content-Type") == "text/html");
+
+  auto second = transport->send(post_to(error502.url()));
+  REQUIRE(second.has_value());
+  CHECK(second->status == 502);
+  CHECK(second->body == page502);
+}
+
+TEST_CASE(
+    "curl transport: a body cut short by a closed connection is a Transport error, maybe sent") {
+  RawHttpServer server(Mode::ReplyAndClose,
+                       "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+  auto reply = postal::make_curl_transport()->send(post_to(server.url()));
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().code == ErrorCode::Transport);
+  CHECK(reply.error().send_state == SendState::MaybeSent);
+  CHECK(reply.error().http_status == 0);
+}
+
+TEST_CASE(
+    "curl transport: a connection closed without any response is a Transport error, maybe sent") {
+  RawHttpServer server(Mode::ReplyAndClose, std::string());
+  auto reply = postal::make_curl_transport()->send(post_to(server.url()));
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().code == ErrorCode::Transport);
+  CHECK(reply.error().send_state == SendState::MaybeSent);
+}
+
+TEST_CASE("curl transport: a 302 redirect is returned as is and never followed") {
+  RawHttpServer target(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
+  RawHttpServer redirector(
+      Mode::ReplyAndClose,
+      RawHttpServer::response(302, "", {{"Location", target.url("/api/v1/send/message")}}));
+  auto reply = postal::make_curl_transport()->send(post_to(redirector.url()));
+  REQUIRE(reply.has_value());
+  CHECK(reply->status == 302);
+  CHECK(reply->headers.get("Location") == target.url("/api/v1/send/message"));
+  CHECK(target.connections() == 0);
+}
+
+TEST_CASE(
+    "curl transport: an interim 100 Continue is skipped: status and headers are the final "
+    "response's") {
+  RawHttpServer server(Mode::ReplyAndClose,
+                       "HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n" +
+                           RawHttpServer::response(200, "done", {{"X-Final", "yes"}}));
+  auto reply = postal::make_curl_transport()->send(post_to(server.url()));
+  REQUIRE(reply.has_value());
+  CHECK(reply->status == 200);
+  CHECK(reply->body == "done");
+  CHECK(reply->headers.get("X-Final") == "yes");
+  CHECK_FALSE(reply->headers.contains("X-Interim"));
+}
+
+TEST_CASE("curl transport: a 200 body that is not JSON is returned byte for byte") {
+  const std::string body = std::string("<html>not json\0\xff\r\n</html>", 24);
+  RawHttpServer server(Mode::ReplyAndClose,
+                       RawHttpServer::response(200, body, {{"Content-Type", "text/html"}}));
+  auto reply = postal::make_curl_transport()->send(post_to(server.url()));
+  REQUIRE(reply.has_value());
+  CHECK(reply->status == 200);
+  CHECK(reply->body == body);
+}
+
+TEST_CASE("curl transport: sequential requests reuse one keep-alive connection") {
+  RawHttpServer server(Mode::KeepAlive, echo_target);
+  auto transport = postal::make_curl_transport();
+  for (int i = 0; i < 20; ++i) {
+    const std::string path = "/request/" + std::to_string(i);
+    auto reply = transport->send(post_to(server.url(path)));
+    REQUIRE(reply.has_value());
+    REQUIRE(reply->body == path);
+  }
+  CHECK(server.request_count() == 20);
+  CHECK(server.connections() == 1);
+}
+
+TEST_CASE("curl transport: with max_idle_connections 0 no connection is kept between requests") {
+  RawHttpServer server(Mode::KeepAlive, echo_target);
+  postal::CurlOptions options;
+  options.max_idle_connections = 0;
+  auto transport = postal::make_curl_transport(options);
+  for (int i = 0; i < 3; ++i) REQUIRE(transport->send(post_to(server.url())).has_value());
+  CHECK(server.connections() == 3);
+}
+
+TEST_CASE("curl transport: many threads can send through one transport at once") {
+  RawHttpServer server(Mode::KeepAlive, echo_target);
+  auto transport = postal::make_curl_transport();
+  std::atomic<int> succeeded{0};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string path = "/thread/" + std::to_string(t) + "/" + std::to_string(i);
+        auto reply = transport->send(post_to(server.url(path)));
+        if (reply.has_value() && reply->status == 200 && reply->body == path)
+          ++succeeded;
+        else
+          ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(wrong.load() == 0);
+  CHECK(succeeded.load() == 400);
+  CHECK(server.request_count() == 400);
+  CHECK(server.connections() <= 8 + 16);  // one per thread at a time, plus idle ones replaced
+}
+
+TEST_CASE("curl transport: send_all returns results in input order, with per-request errors") {
+  RawHttpServer server(Mode::KeepAlive, echo_target);
+  const std::string refused = "http://127.0.0.1:" + std::to_string(RawHttpServer::refused_port());
+  std::vector<HttpRequest> requests;
+  for (int i = 0; i < 100; ++i) {
+    const std::string path = "/item/" + std::to_string(i);
+    requests.push_back(post_to((i % 7 == 3 ? refused : server.url("")) + path));
+  }
+  auto results = postal::make_curl_transport()->send_all(requests, 8);
+
+  REQUIRE(results.size() == requests.size());
+  for (int i = 0; i < 100; ++i) {
+    INFO("request " << i);
+    const auto& result = results[static_cast<std::size_t>(i)];
+    if (i % 7 == 3) {
+      REQUIRE_FALSE(result.has_value());
+      CHECK(result.error().code == ErrorCode::Transport);
+      CHECK(result.error().send_state == SendState::NotSent);
+    } else {
+      REQUIRE(result.has_value());
+      CHECK(result->status == 200);
+      CHECK(result->body == "/item/" + std::to_string(i));
+    }
+  }
+  CHECK(server.request_count() == 86);
+  CHECK(server.max_concurrent_connections() <= 8);
+}
+
+TEST_CASE("curl transport: send_all runs one request at a time when max_in_flight is 0 or 1") {
+  RawHttpServer server(Mode::KeepAlive, echo_target);
+  std::vector<HttpRequest> requests;
+  for (int i = 0; i < 5; ++i) requests.push_back(post_to(server.url("/" + std::to_string(i))));
+  auto transport = postal::make_curl_transport();
+  for (std::size_t limit : {std::size_t{0}, std::size_t{1}}) {
+    auto results = transport->send_all(requests, limit);
+    REQUIRE(results.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+      REQUIRE(results[i].has_value());
+      CHECK(results[i]->body == "/" + std::to_string(i));
+    }
+  }
+  CHECK(server.max_concurrent_connections() == 1);
+  CHECK(server.connections() == 1);  // kept alive within and across batches
+  CHECK(transport->send_all({}, 4).empty());
+}
+
+TEST_CASE("curl transport: send_all times out a silent server at each request's deadline") {
+  RawHttpServer silent(Mode::NeverAnswer, std::string());
+  RawHttpServer server(Mode::KeepAlive, echo_target);
+  const std::vector<HttpRequest> requests = {post_to(silent.url(), 500ms),
+                                             post_to(server.url("/fast"), 5s)};
+  const auto start = Clock::now();
+  auto results = postal::make_curl_transport()->send_all(requests, 2);
+  CHECK(seconds_since(start) < 2.0);
+  REQUIRE(results.size() == 2);
+  REQUIRE_FALSE(results[0].has_value());
+  CHECK(results[0].error().code == ErrorCode::Timeout);
+  CHECK(results[0].error().send_state == SendState::MaybeSent);
+  REQUIRE(results[1].has_value());
+  CHECK(results[1]->body == "/fast");
+}
+
+TEST_CASE(
+    "curl transport: an https URL to a plain HTTP port fails the TLS handshake and is not sent") {
+  RawHttpServer server(Mode::SpeakFirst, RawHttpServer::response(400, "plain HTTP here"));
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+  auto reply = postal::make_curl_transport()->send(post_to(url));
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().code == ErrorCode::Transport);
+  CHECK(reply.error().send_state == SendState::NotSent);
+  CHECK(server.request_count() == 0);
+}
+
+TEST_CASE("curl transport: TLS verification of peer and host is on by default") {
+  const postal::CurlOptions options;
+  CHECK(options.verify_peer);
+  CHECK(options.verify_host);
+  CHECK(options.proxy.empty());
+}
+
+TEST_CASE("curl transport: a header value with a line break is rejected before anything is sent") {
+  RawHttpServer server(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
+  HttpRequest request = post_to(server.url());
+  request.headers.add("X-Injected", "x\r\nX-Evil: 1");
+  auto reply = postal::make_curl_transport()->send(request);
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().code == ErrorCode::InvalidArgument);
+  CHECK(reply.error().send_state == SendState::NotSent);
+  CHECK(server.connections() == 0);
+}
+
+TEST_CASE("curl transport: the API key in a request header never appears in an error message") {
+  auto transport = postal::make_curl_transport();
+  const std::string refused = "http://127.0.0.1:" + std::to_string(RawHttpServer::refused_port());
+  RawHttpServer silent(Mode::NeverAnswer, std::string());
+  RawHttpServer truncated(Mode::ReplyAndClose,
+                          "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+  RawHttpServer hangup(Mode::ReplyAndClose, std::string());
+  RawHttpServer plain(Mode::SpeakFirst, RawHttpServer::response(400, "plain"));
+  HttpRequest injected = post_to(refused);
+  injected.headers.add("X-Other", kApiKey + "\n");
+
+  std::vector<postal::Error> errors;
+  auto collect = [&](const postal::Result<postal::HttpResponse>& reply) {
+    REQUIRE_FALSE(reply.has_value());
+    errors.push_back(reply.error());
+  };
+  collect(transport->send(post_to(refused + "/a")));
+  collect(transport->send(post_to(silent.url(), 200ms)));
+  collect(transport->send(post_to(truncated.url())));
+  collect(transport->send(post_to(hangup.url())));
+  collect(transport->send(post_to("https://127.0.0.1:" + std::to_string(plain.port()))));
+  collect(transport->send(injected));
+  collect(transport->send(post_to("http://user:" + kApiKey + "@127.0.0.1:1/")));
+  for (const auto& result : transport->send_all({post_to(refused), post_to(truncated.url())}, 2))
+    collect(result);
+
+  REQUIRE(errors.size() == 9);
+  for (const auto& error : errors) {
+    INFO(error.describe());
+    CHECK_FALSE(error.message.empty());
+    CHECK(error.describe().find(kApiKey) == std::string::npos);
+    CHECK(error.describe().find("SENTINEL") == std::string::npos);
+  }
+}
+
+TEST_CASE("curl transport: a header value that libcurl's own message would quote is redacted") {
+  // The host name equals a header value, and curl's text names the host it could not resolve.
+  const std::string host = "sentinel-api-key-5f0c1e2d9b8a7364.invalid";
+  HttpRequest request = post_to("http://" + host + "/", 5s);
+  request.headers.set("X-Server-API-Key", host);
+  auto reply = postal::make_curl_transport()->send(request);
+  REQUIRE_FALSE(reply.has_value());
+  INFO(reply.error().describe());
+  CHECK(reply.error().describe().find(host) == std::string::npos);
+  CHECK(reply.error().message.find("[redacted]") != std::string::npos);
+}
