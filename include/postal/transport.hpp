@@ -126,6 +126,6 @@ struct CurlOptions {
 
 /// A libcurl transport: pooled handles with keep-alive and TLS session reuse, no redirects,
 /// TLS verification on. Thread-safe.
-std::shared_ptr<Transport> make_curl_transport(CurlOptions options = {});
+POSTAL_API std::shared_ptr<Transport> make_curl_transport(CurlOptions options = {});
 
 POSTAL_END_NAMESPACE

@@ -6,6 +6,19 @@
 #define POSTAL_VERSION_PATCH 0
 #define POSTAL_VERSION_STRING "0.1.0"
 
+/// Marks the few functions compiled into the library (src/) as its exported interface.
+#if defined(_WIN32) && defined(POSTAL_SHARED)
+#if defined(POSTAL_BUILDING)
+#define POSTAL_API __declspec(dllexport)
+#else
+#define POSTAL_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define POSTAL_API __attribute__((visibility("default")))
+#else
+#define POSTAL_API
+#endif
+
 /// Opens the library namespace with its inline ABI namespace (`postal::v0`).
 #define POSTAL_BEGIN_NAMESPACE \
   namespace postal {           \
