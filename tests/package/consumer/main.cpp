@@ -1,6 +1,8 @@
 // Sends a message through FakePostal with the installed package, and reads it back.
 #include <postal/postal.hpp>
 #include <postal/testing/fake_postal.hpp>
+#include <postal/testing/webhook_signer.hpp>
+#include <postal/webhook.hpp>
 
 #include <iostream>
 #include <memory>
@@ -28,6 +30,23 @@ int main() {
   details.details = true;
   auto message = client.get_message(id, details);
   if (!message || !message->details || message->details->subject != "Installed") return 1;
+
+  // A signed webhook verifies with the public key and parses into a typed event.
+  auto key = postal::testing::generate_test_key(2048);
+  if (!key) return 1;
+  const std::string body =
+      R"({"event":"MessageLoaded","timestamp":1713456789.5,"payload":{"message":{"id":1,)"
+      R"("token":"t","direction":"outgoing","message_id":null,"to":"a@example.net","from":null,)"
+      R"("subject":null,"timestamp":1.5,"spam_status":"NotSpam","tag":null},)"
+      R"("ip_address":"192.0.2.1","user_agent":null},"uuid":"u-1"})";
+  auto headers = postal::testing::sign_webhook(body, key->private_pem);
+  auto public_key = postal::webhook::load_public_key_pem(key->public_pem);
+  if (!headers || !public_key) return 1;
+  auto event = postal::webhook::verify_and_parse(body, *headers, postal::webhook::KeySet(*public_key));
+  if (!event || event->type != postal::webhook::EventType::MessageLoaded) {
+    std::cerr << "webhook did not verify\n";
+    return 1;
+  }
   std::cout << "consumer: sent message " << id << " with postal-cpp " << postal::version_string
             << '\n';
   return 0;

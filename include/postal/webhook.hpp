@@ -1,0 +1,14 @@
+// postal-cpp: the webhook umbrella header (keys, verification, typed events, replay guard).
+//
+/// @code
+/// #include <postal/webhook.hpp>
+/// auto keys = postal::webhook::load_public_key_dkim(txt_record).value();  // once, at start-up
+/// auto event = postal::webhook::verify_and_parse(raw_body, headers, keys);  // per request
+/// @endcode
+#pragma once
+
+#include <postal/webhook/event_types.hpp>
+#include <postal/webhook/events.hpp>
+#include <postal/webhook/keys.hpp>
+#include <postal/webhook/replay.hpp>
+#include <postal/webhook/verify.hpp>
