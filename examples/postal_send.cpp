@@ -26,7 +26,8 @@ Sends one message through Postal's send/message API.
   --server URL        Postal's web address (default: $POSTAL_URL)
   --key KEY           server API key (default: $POSTAL_API_KEY; prefer the environment,
                       since other users can see command-line flags)
-  --to ADDR           recipient; repeat, or separate with commas (at most 50)
+  --to ADDR           recipient; repeat, or separate with commas (at most 50);
+                      '"Doe, John" <j@example.com>' stays one address
   --cc ADDR           Cc recipient; repeatable
   --bcc ADDR          Bcc recipient; repeatable
   --from ADDR         From address, e.g. "Shop <sales@example.com>"
@@ -43,8 +44,9 @@ Sends one message through Postal's send/message API.
 Exit codes:
   0  sent; one line per recipient: ADDRESS ID TOKEN
   2  usage error (bad flag, unreadable file); nothing sent
-  3  rejected (invalid input, or Postal refused: unknown key, unverified From, ...); nothing sent
-  4  could not reach Postal and nothing was sent; safe to retry
+  3  rejected (invalid input, or Postal refused: unknown key, unverified From, a 4xx such as
+     404 for a wrong --server); nothing sent
+  4  could not reach Postal (DNS, connection, TLS) and nothing was sent; safe to retry
   5  the outcome is unknown (e.g. timeout after the request was sent); the message may have
      been sent: check before retrying
 )";
@@ -78,12 +80,28 @@ std::string guess_content_type(const std::string& name) {
   return "application/octet-stream";
 }
 
+// Splits "a@x, Doe, John <j@x>" at the commas that separate addresses: not inside quotes or <>.
 void add_addresses(std::vector<std::string>& list, const std::string& value) {
-  std::stringstream in(value);
-  for (std::string item; std::getline(in, item, ',');) {
-    const auto first = item.find_first_not_of(' ');
-    if (first != std::string::npos) list.push_back(item.substr(first));
+  std::string current;
+  bool quoted = false;
+  int angle = 0;
+  auto flush = [&] {
+    const auto first = current.find_first_not_of(' ');
+    const auto last = current.find_last_not_of(' ');
+    if (first != std::string::npos) list.push_back(current.substr(first, last - first + 1));
+    current.clear();
+  };
+  for (char c : value) {
+    if (c == '"') quoted = !quoted;
+    if (!quoted && c == '<') ++angle;
+    if (!quoted && c == '>' && angle > 0) --angle;
+    if (c == ',' && !quoted && angle == 0) {
+      flush();
+      continue;
+    }
+    current += c;
   }
+  flush();
 }
 
 struct Command {
@@ -158,10 +176,9 @@ Command parse(int argc, char** argv) {
 
 int exit_code_for(const postal::Error& e) {
   using postal::ErrorCode;
-  if (e.code == ErrorCode::InvalidArgument || e.code == ErrorCode::Api ||
-      e.code == ErrorCode::Parameter)
-    return exit_rejected;
-  return e.send_state == postal::SendState::NotSent ? exit_unreachable : exit_maybe_sent;
+  if (e.send_state == postal::SendState::MaybeSent) return exit_maybe_sent;
+  const bool unreachable = e.code == ErrorCode::Transport || e.code == ErrorCode::Timeout;
+  return unreachable ? exit_unreachable : exit_rejected;
 }
 
 }  // namespace

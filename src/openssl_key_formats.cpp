@@ -172,7 +172,9 @@ Result<PublicKey> rsa_from_jwk(const nlohmann::json& jwk) {
 }
 
 Result<KeySet> load_jwks_document(std::string_view text) {
-  const auto doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  const auto doc = postal::detail::json_nesting_exceeds(text, postal::detail::max_json_depth)
+                       ? nlohmann::json(nlohmann::json::value_t::discarded)
+                       : nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded()) return key_error("JWKS is not valid JSON");
   const auto* keys = postal::detail::member(doc, "keys");
   if (keys == nullptr || !keys->is_array()) return key_error("JWKS has no \"keys\" array");

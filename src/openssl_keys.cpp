@@ -122,6 +122,7 @@ std::string take_openssl_errors() {
 
 Error key_error(std::string message) {
   Error e;
+  e.send_state = SendState::NotSent;  // webhook errors concern no send
   e.code = ErrorCode::InvalidArgument;
   e.message = std::move(message);
   const std::string reason = take_openssl_errors();

@@ -19,6 +19,7 @@ namespace {
 
 Error signature_error(std::string message) {
   Error e;
+  e.send_state = SendState::NotSent;  // webhook errors concern no send
   e.code = ErrorCode::Signature;
   e.message = std::move(message);
   return e;
@@ -68,6 +69,7 @@ Result<void> check(std::string_view body, const Headers& headers, const KeySet& 
     const PublicKey* key = keys.find(kid);
     if (key == nullptr) {
       Error e;
+      e.send_state = SendState::NotSent;  // webhook errors concern no send
       e.code = ErrorCode::UnknownKey;
       e.message = std::string(signature_kid_header) + " \"" + excerpt(kid) +
                   "\" names no key we hold (" + std::to_string(keys.size()) +

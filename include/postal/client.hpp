@@ -126,8 +126,12 @@ class Client {
         config_error = url.error();
       if (!config_error && api_key.empty())
         config_error = detail::invalid_argument("api_key is empty");
-      if (!config_error && detail::has_line_break(api_key))
-        config_error = detail::invalid_argument("api_key contains a line break");
+      if (!config_error && !detail::is_visible_ascii(api_key))
+        config_error = detail::invalid_argument(
+            "api_key contains a space, a control or a non-ASCII character (Postal's keys are "
+            "letters and digits; check for a stray newline or quote)");
+      if (!config_error && options.timeout.count() <= 0)
+        config_error = detail::invalid_argument("timeout must be positive");
     }
     std::string base_url;
     std::string api_key;
@@ -163,21 +167,32 @@ class Client {
       if (!response) return response.error();
       auto data = detail::decode_envelope(*response, state_->api_key);
       if (!data) return data.error();
-      return parse(*data);
+      Result<T> parsed = parse(*data);
+      if (!parsed) {  // a success envelope whose data has the wrong shape: keep the evidence
+        parsed.error().http_status = response->status;
+        parsed.error().body = detail::body_excerpt(response->body, state_->api_key);
+      }
+      return parsed;
     };
     Result<T> result = [&]() -> Result<T> {
       try {
         return outcome();
       } catch (const std::exception& e) {  // a custom transport threw, or out of memory
-        Error error;
-        error.code = ErrorCode::Transport;
-        error.message = std::string("unexpected exception during the request: ") + e.what();
-        error.send_state = SendState::MaybeSent;
-        return error;
+        return unexpected_exception(e.what());
+      } catch (...) {
+        return unexpected_exception("not a std::exception");
       }
     }();
     if (!result) return redacted(std::move(result.error()));
     return result;
+  }
+
+  static Error unexpected_exception(const std::string& what) {
+    Error error;
+    error.code = ErrorCode::Transport;
+    error.message = "unexpected exception during the request: " + what;
+    error.send_state = SendState::MaybeSent;
+    return error;
   }
 
   /// Every error leaves the client through here: the API key is removed from it.

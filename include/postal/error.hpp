@@ -72,7 +72,9 @@ struct Error {
   std::string api_code;    ///< Postal's `data.code` (e.g. "NoRecipients"), for ErrorCode::Api
   nlohmann::json details;  ///< the rest of Postal's `data` object (e.g. "id" for MessageNotFound)
   std::string body;        ///< bounded excerpt of the response body, for diagnostics
-  SendState send_state = SendState::NotSent;  ///< whether the request may have created mail
+  /// Whether the request may have created mail. Defaults to MaybeSent, so an error that forgets
+  /// to say is never taken as safe to resend.
+  SendState send_state = SendState::MaybeSent;
 
   /// One line for logs: "Api (InvalidServerAPIKey): The API token ... [NotSent]" (the HTTP
   /// status is shown when it is not 200).

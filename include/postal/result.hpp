@@ -45,8 +45,9 @@ class [[nodiscard]] Result {
     throw_if_error();
     return std::get<0>(state_);
   }
-  /// The value, moved out; throws postal::Exception when an error is held.
-  T&& value() && {
+  /// The value, moved out; throws postal::Exception when an error is held. Returned by value,
+  /// so `for (auto& d : client.get_deliveries(id).value())` is safe.
+  T value() && {
     throw_if_error();
     return std::get<0>(std::move(state_));
   }

@@ -112,3 +112,22 @@ TEST_CASE("postal-send --help documents the exit codes") {
 }
 
 #endif  // POSTAL_SEND_PATH
+
+#ifdef POSTAL_SEND_PATH
+TEST_CASE("postal-send keeps a quoted display name with a comma as one address") {
+  Served s;
+  auto run = postal_send(s.env(),
+                         "--to '\"Doe, John\" <john@example.net>, ann@example.net' "
+                         "--from sales@example.com --text x");
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  REQUIRE(s.fake->messages().size() == 2);
+}
+
+TEST_CASE("postal-send exits 3 for an HTTP 404 from a wrong server path") {
+  Served s;
+  auto run = postal_send("POSTAL_URL='" + s.server.base_url() + "/wrong' POSTAL_API_KEY=k",
+                         "--to a@example.net --from sales@example.com --text x");
+  REQUIRE(run.exit_code == 3);
+}
+#endif

@@ -23,7 +23,8 @@ inline constexpr std::size_t body_excerpt_limit = 2048;
 /// cut cannot leave a fragment of it).
 inline std::string body_excerpt(const std::string& body, std::string_view secret) {
   std::string text = body;
-  redact_in(text, secret);
+  if (!secret.empty())
+    for (const auto& spelling : secret_spellings(secret)) redact_in(text, spelling);
   if (text.size() <= body_excerpt_limit) return text;
   const auto rest = text.size() - body_excerpt_limit;
   text.resize(body_excerpt_limit);
@@ -57,6 +58,10 @@ inline Result<nlohmann::json> decode_envelope(const HttpResponse& response,
     return fail(ErrorCode::Http, send_state_for_http_status(response.status),
                 "Postal answered HTTP " + std::to_string(response.status) +
                     " (expected 200 with a JSON envelope)");
+  if (json_nesting_exceeds(response.body, max_json_depth))
+    return fail(ErrorCode::Decode, SendState::MaybeSent,
+                "Postal answered HTTP 200 with JSON nested deeper than " +
+                    std::to_string(max_json_depth) + " levels");
   auto json = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded())
     return fail(ErrorCode::Decode, SendState::MaybeSent,

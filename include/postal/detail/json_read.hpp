@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +15,32 @@
 
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
+
+/// Deepest JSON nesting the SDK reads; Postal's documents nest at most 4 levels. Deeper input is
+/// refused before parsing, so no recursive walk (copy, redaction) can exhaust the stack.
+inline constexpr std::size_t max_json_depth = 64;
+
+/// True when `text` opens more than `limit` nested arrays or objects (strings are skipped).
+inline bool json_nesting_exceeds(std::string_view text, std::size_t limit) noexcept {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
 
 /// The member `key` of an object, or nullptr (also when `object` is not an object).
 inline const nlohmann::json* member(const nlohmann::json& object, std::string_view key) noexcept {

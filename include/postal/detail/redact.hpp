@@ -6,8 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
@@ -40,12 +42,60 @@ inline void redact_in(nlohmann::json& value, std::string_view secret) {
   }
 }
 
-/// Removes `secret` from every text an Error carries.
+/// `secret` as it may appear in a JSON body: as is, JSON-escaped, and Rails-escaped
+/// (`<>&` as \u003c \u003e \u0026, `/` as \/).
+inline std::vector<std::string> secret_spellings(std::string_view secret) {
+  std::vector<std::string> out{std::string(secret)};
+  std::string json, rails;
+  for (char c : secret) {
+    switch (c) {
+      case '"':
+        json += "\\\"";
+        rails += "\\\"";
+        break;
+      case '\\':
+        json += "\\\\";
+        rails += "\\\\";
+        break;
+      case '<':
+        json += c;
+        rails += "\\u003c";
+        break;
+      case '>':
+        json += c;
+        rails += "\\u003e";
+        break;
+      case '&':
+        json += c;
+        rails += "\\u0026";
+        break;
+      case '/':
+        json += c;
+        rails += "\\/";
+        break;
+      default:
+        json += c;
+        rails += c;
+    }
+  }
+  for (auto* spelling : {&json, &rails})
+    if (std::find(out.begin(), out.end(), *spelling) == out.end()) out.push_back(*spelling);
+  return out;
+}
+
+/// Removes `secret` (in every spelling a JSON body may use) from every text an Error carries.
+/// Postal echoes a wrong key in `data.token` of InvalidServerAPIKey: that value is dropped
+/// whatever it is, since a server or proxy may have trimmed or re-encoded it.
 inline Error redact(Error error, std::string_view secret) {
-  redact_in(error.message, secret);
-  redact_in(error.api_code, secret);
-  redact_in(error.body, secret);
-  redact_in(error.details, secret);
+  if (error.api_code == "InvalidServerAPIKey" && error.details.is_object() &&
+      error.details.contains("token"))
+    error.details["token"] = std::string(redacted);
+  for (const auto& spelling : secret_spellings(secret)) {
+    redact_in(error.message, spelling);
+    redact_in(error.api_code, spelling);
+    redact_in(error.body, spelling);
+    redact_in(error.details, spelling);
+  }
   return error;
 }
 

@@ -34,12 +34,16 @@ inline bool has_line_break(std::string_view s) noexcept {
   return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
+/// True when every character is visible ASCII (0x21-0x7E): no space, control or non-ASCII.
+inline bool is_visible_ascii(std::string_view s) noexcept {
+  for (char c : s)
+    if (c <= 32 || c >= 127) return false;
+  return true;
+}
+
 /// An HTTP/MIME header name: visible ASCII except ':' (RFC 5322 ftext).
 inline bool is_header_name(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c <= 32 || c >= 127 || c == ':') return false;
-  return true;
+  return !s.empty() && is_visible_ascii(s) && s.find(':') == std::string_view::npos;
 }
 
 /// Checks one single-line field; `what` names it in the message.

@@ -40,6 +40,7 @@ inline std::optional<std::string> take_string(nlohmann::json& object, std::strin
 /// An ErrorCode::Decode error.
 inline Error decode_error(std::string message) {
   Error e;
+  e.send_state = SendState::NotSent;  // webhook errors concern no send
   e.code = ErrorCode::Decode;
   e.message = std::move(message);
   return e;
@@ -225,8 +226,11 @@ inline Result<Event> event_from_json(nlohmann::json& envelope) {
   return event;
 }
 
-/// Parses the JSON, never throwing: a discarded value for invalid JSON.
+/// Parses the JSON, never throwing: a discarded value for invalid JSON or JSON nested deeper
+/// than postal::detail::max_json_depth.
 inline nlohmann::json parse_json(std::string_view raw_body) {
+  if (postal::detail::json_nesting_exceeds(raw_body, postal::detail::max_json_depth))
+    return nlohmann::json(nlohmann::json::value_t::discarded);
   return nlohmann::json::parse(raw_body.begin(), raw_body.end(), nullptr, false);
 }
 
@@ -278,6 +282,7 @@ inline Result<Event> verify_and_parse(std::string_view raw_body, const Headers& 
     return event;
   } catch (const std::exception& ex) {
     Error e;
+    e.send_state = SendState::NotSent;  // webhook errors concern no send
     e.code = ErrorCode::Signature;
     e.message = std::string("webhook verification failed: ") + ex.what();
     return e;

@@ -71,6 +71,7 @@ class ReplayGuard {
       return remember(uuid, now);
     } catch (const std::exception& ex) {  // e.g. bad_alloc: fail closed, Postal will retry
       Error e;
+      e.send_state = SendState::NotSent;  // webhook errors concern no send
       e.code = ErrorCode::Replay;
       e.message = std::string("webhook uuid could not be recorded: ") + ex.what();
       return e;
@@ -121,6 +122,7 @@ class ReplayGuard {
   Result<void> remember(std::string_view uuid, Clock::time_point now) {
     if (uuid.empty()) {
       Error e;
+      e.send_state = SendState::NotSent;  // webhook errors concern no send
       e.code = ErrorCode::InvalidArgument;
       e.message = "webhook uuid is empty";
       return e;
@@ -132,6 +134,7 @@ class ReplayGuard {
     if (it != seen_.end()) {
       if (now - it->second < options_.window) {
         Error e;
+        e.send_state = SendState::NotSent;  // webhook errors concern no send
         e.code = ErrorCode::Replay;
         e.message =
             "webhook " + key + " was already received " +

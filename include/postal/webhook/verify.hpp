@@ -57,6 +57,7 @@ inline Result<void> check_age(double timestamp, const VerifyOptions& options) {
   const double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
   const double age = now_s - timestamp;
   Error e;
+  e.send_state = SendState::NotSent;  // webhook errors concern no send
   e.code = ErrorCode::Replay;
   if (!std::isfinite(timestamp)) {
     e.message = "webhook timestamp is not a finite number";
@@ -84,6 +85,7 @@ inline Result<void> check_body_age(std::string_view raw_body, const VerifyOption
   const auto timestamp = postal::detail::read_double(json, "timestamp");
   if (!timestamp) {
     Error e;
+    e.send_state = SendState::NotSent;  // webhook errors concern no send
     e.code = ErrorCode::Decode;
     e.message = "webhook body has no numeric \"timestamp\" to check max_age against";
     return e;
@@ -122,6 +124,7 @@ inline Result<void> verify(std::string_view raw_body, const Headers& headers, co
     return detail::check_body_age(raw_body, options);
   } catch (const std::exception& ex) {
     Error e;
+    e.send_state = SendState::NotSent;  // webhook errors concern no send
     e.code = ErrorCode::Signature;
     e.message = std::string("webhook verification failed: ") + ex.what();
     return e;
