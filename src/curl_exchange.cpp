@@ -1,11 +1,16 @@
 // postal-cpp: setting up one libcurl transfer and classifying its outcome.
 #include "curl_exchange.hpp"
 
+#include <postal/detail/redact.hpp>
+#include <postal/detail/validate.hpp>
 #include <postal/version.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <string_view>
 
@@ -29,11 +34,6 @@ bool is_token(std::string_view text) noexcept {
   for (char c : text)
     if (!is_token_char(c)) return false;
   return true;
-}
-
-// CR, LF or NUL would let a value start a new header line (header injection).
-bool has_line_break(std::string_view text) noexcept {
-  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
 std::string_view trim(std::string_view text) noexcept {
@@ -63,13 +63,70 @@ std::string origin_of(std::string_view url) {
   return printable(url.substr(0, scheme_end + 3), 20) + printable(authority);
 }
 
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes, as libcurl does for credentials in a URL; a stray '%' stays as is.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const int high = text[i] == '%' && i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
+    const int low = high >= 0 ? hex_digit(text[i + 2]) : -1;
+    if (low >= 0) {
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 long to_curl_ms(std::chrono::milliseconds duration) noexcept {
-  const auto count = duration.count();
-  if (count <= 0) return 0;  // libcurl: 0 means no deadline
+  const auto count = duration.count();  // positive: check_request rejects the rest
   return count > LONG_MAX ? LONG_MAX : static_cast<long>(count);
 }
 
+curl_off_t to_curl_off(std::size_t size) noexcept {
+  constexpr auto kMax = std::numeric_limits<curl_off_t>::max();
+  return size > static_cast<std::size_t>(kMax) ? kMax : static_cast<curl_off_t>(size);
+}
+
 }  // namespace
+
+CurlConfig::CurlConfig(CurlOptions given) : options(std::move(given)) {
+  const std::string& proxy = options.proxy;
+  // "[scheme://][user[:password]@]host[:port]". The last '@' ends the user info, so that a
+  // password holding an unescaped '/', '#' or '@' is still split off whole.
+  const auto scheme_end = proxy.find("://");
+  const std::size_t authority = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const auto at = proxy.rfind('@');
+  if (at == std::string::npos || at < authority) {
+    proxy_url = proxy;
+  } else {
+    const std::string_view userinfo(proxy.data() + authority, at - authority);
+    const auto colon = userinfo.find(':');
+    proxy_user = percent_decode(userinfo.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      const std::string_view raw_password = userinfo.substr(colon + 1);
+      proxy_password = percent_decode(raw_password);
+      secrets.emplace_back(raw_password);
+      secrets.push_back(proxy_password);
+    }
+    secrets.emplace_back(userinfo);
+    proxy_url = proxy.substr(0, authority) + proxy.substr(at + 1);
+    proxy_credentials = true;
+  }
+  secrets.push_back(proxy);
+  secrets.erase(std::remove_if(secrets.begin(), secrets.end(),
+                               [](const std::string& secret) { return secret.empty(); }),
+                secrets.end());
+}
 
 bool curl_code_proves_not_sent(CURLcode code) noexcept {
   switch (code) {
@@ -93,33 +150,49 @@ Error CurlExchange::error(ErrorCode code, SendState state, const std::string& wh
   Error out;
   out.code = code;
   out.send_state = state;
-  out.message = request_->method + " " + origin_of(request_->url) + ": " + what;
-  for (const auto& field : request_->headers) {
-    const std::string& secret = field.second;
-    if (secret.size() < kRedactMinLength) continue;
-    constexpr std::string_view kMask = "[redacted]";
-    for (auto at = out.message.find(secret); at != std::string::npos;
-         at = out.message.find(secret, at + kMask.size()))
-      out.message.replace(at, secret.size(), kMask);
-  }
+  out.message = printable(request_->method, 20) + " " + origin_of(request_->url) + ": " + what;
+  std::vector<std::string_view> secrets(config_->secrets.begin(), config_->secrets.end());
+  for (const auto& field : request_->headers)
+    if (field.second.size() >= kRedactMinLength) secrets.push_back(field.second);
+  // The longest first, so that no part of a secret survives in one it contains.
+  std::sort(secrets.begin(), secrets.end(),
+            [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  for (const auto secret : secrets) redact_in(out.message, secret);
   return out;
 }
 
-std::optional<Error> CurlExchange::prepare(CURL* handle, const CurlOptions& options,
-                                           CURLSH* share) {
+std::optional<Error> CurlExchange::check_request() const {
   const HttpRequest& request = *request_;
-  if (!is_token(request.method))
-    return error(ErrorCode::InvalidArgument, SendState::NotSent, "invalid HTTP method");
-  if (has_line_break(request.url))
-    return error(ErrorCode::InvalidArgument, SendState::NotSent, "line break in the URL");
+  const CurlOptions& options = config_->options;
+  auto invalid = [this](const std::string& what) {
+    return error(ErrorCode::InvalidArgument, SendState::NotSent, what);
+  };
+  if (!is_token(request.method)) return invalid("invalid HTTP method");
+  if (has_line_break(request.url)) return invalid("line break in the URL");
   for (const auto& field : request.headers) {
     // The name is not secret; the value may be (the API key), so it is never quoted.
-    if (!is_token(field.first))
-      return error(ErrorCode::InvalidArgument, SendState::NotSent, "invalid header name");
+    if (!is_token(field.first)) return invalid("invalid header name");
     if (has_line_break(field.second))
-      return error(ErrorCode::InvalidArgument, SendState::NotSent,
-                   "line break in the value of header " + printable(field.first, 100));
+      return invalid("line break in the value of header " + printable(field.first, 100));
   }
+  // libcurl reads 0 as "no deadline": a request that could hang forever is refused instead.
+  if (request.timeout.count() <= 0)
+    return invalid("the request timeout must be positive (got " +
+                   std::to_string(request.timeout.count()) + " ms)");
+  if (options.connect_timeout.count() <= 0)
+    return invalid("CurlOptions::connect_timeout must be positive (got " +
+                   std::to_string(options.connect_timeout.count()) + " ms)");
+  if (options.max_idle_time.count() < 0)
+    return invalid("CurlOptions::max_idle_time must not be negative");
+  if (options.max_response_bytes == 0)
+    return invalid("CurlOptions::max_response_bytes must be positive");
+  return std::nullopt;
+}
+
+std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
+  if (auto invalid = check_request()) return invalid;
+  const HttpRequest& request = *request_;
+  const CurlOptions& options = config_->options;
 
   handle_ = handle;
   curl_easy_reset(handle);
@@ -150,10 +223,20 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, const CurlOptions& opti
     check(curl_easy_setopt(handle, CURLOPT_CAINFO, options.ca_file.c_str()));
   if (!options.ca_path.empty())
     check(curl_easy_setopt(handle, CURLOPT_CAPATH, options.ca_path.c_str()));
-  // An empty string disables proxies, including http_proxy & co. from the environment.
-  check(curl_easy_setopt(handle, CURLOPT_PROXY, options.proxy.c_str()));
+  // An empty string disables proxies, including http_proxy & co. from the environment. The
+  // credentials go apart: libcurl quotes the proxy URL in some of its error messages.
+  check(curl_easy_setopt(handle, CURLOPT_PROXY, config_->proxy_url.c_str()));
+  if (config_->proxy_credentials) {
+    check(curl_easy_setopt(handle, CURLOPT_PROXYUSERNAME, config_->proxy_user.c_str()));
+    check(curl_easy_setopt(handle, CURLOPT_PROXYPASSWORD, config_->proxy_password.c_str()));
+  }
   check(curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(options.connect_timeout)));
   check(curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, to_curl_ms(request.timeout)));
+#if LIBCURL_VERSION_NUM >= 0x074100
+  const auto max_idle = options.max_idle_time.count();
+  check(curl_easy_setopt(handle, CURLOPT_MAXAGE_CONN,
+                         max_idle > LONG_MAX ? LONG_MAX : static_cast<long>(max_idle)));
+#endif
 #if LIBCURL_VERSION_NUM >= 0x075500
   check(curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https"));
 #else
@@ -174,13 +257,27 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, const CurlOptions& opti
   } else {
     if (request.method != "POST")
       check(curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str()));
-    if (request.method == "POST" || has_body) {  // the body is sent in place, never copied
-      check(curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
-                             static_cast<curl_off_t>(request.body.size())));
-      check(curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data()));
+    if (request.method == "POST" || has_body) {
+      // The body goes through on_read, never CURLOPT_POSTFIELDS: when a reused connection dies
+      // after the request was written, libcurl sends POSTFIELDS again on a new connection on its
+      // own (the server may act twice). With a read callback it must rewind first, on_seek
+      // refuses, and the transfer fails with CURLE_SEND_FAIL_REWIND instead. The known size
+      // gives a Content-Length (not chunked).
+      check(curl_easy_setopt(handle, CURLOPT_POST, 1L));
+      check(
+          curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, to_curl_off(request.body.size())));
+      check(curl_easy_setopt(handle, CURLOPT_READFUNCTION, &CurlExchange::on_read));
+      check(curl_easy_setopt(handle, CURLOPT_READDATA, static_cast<void*>(this)));
+      check(curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, &CurlExchange::on_seek));
+      check(curl_easy_setopt(handle, CURLOPT_SEEKDATA, static_cast<void*>(this)));
     }
   }
 
+  // libcurl rejects a too long Content-Length up front (not for HEAD: its Content-Length is that
+  // of a body never sent); on_header and on_body count every byte that arrives.
+  if (request.method != "HEAD")
+    check(curl_easy_setopt(handle, CURLOPT_MAXFILESIZE_LARGE,
+                           to_curl_off(options.max_response_bytes)));
   check(curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &CurlExchange::on_header));
   check(curl_easy_setopt(handle, CURLOPT_HEADERDATA, static_cast<void*>(this)));
   check(curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &CurlExchange::on_body));
@@ -192,6 +289,12 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, const CurlOptions& opti
 }
 
 Result<HttpResponse> CurlExchange::finish(CURLcode code) {
+  if (too_large_ || code == CURLE_FILESIZE_EXCEEDED)
+    return error(ErrorCode::Transport, SendState::MaybeSent,
+                 "the response exceeded the limit of " +
+                     std::to_string(config_->options.max_response_bytes) +
+                     " bytes (CurlOptions::max_response_bytes); the request may have reached the "
+                     "server");
   if (callback_failed_)
     return error(ErrorCode::Transport, SendState::MaybeSent,
                  "out of memory while receiving the response");
@@ -203,31 +306,55 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
     return std::move(response_);
   }
 
-  SendState state = SendState::MaybeSent;
-  if (curl_code_proves_not_sent(code)) {
-    state = SendState::NotSent;
-  } else if (code == CURLE_OPERATION_TIMEDOUT) {
-    // Bytes of this request written to the socket; 0 after e.g. a connect timeout.
-    long written = -1;
-    if (curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &written) == CURLE_OK && written == 0)
-      state = SendState::NotSent;
+  const SendState state = failure_state(code);
+  std::string what;
+  if (code == CURLE_SEND_FAIL_REWIND) {  // on_seek refused libcurl's own resend
+    what =
+        "the connection closed after the request was written, before any response; it was "
+        "not sent again";
+  } else {
+    what = curl_easy_strerror(code);
+    const std::string_view detail = trim(error_buffer_);
+    if (!detail.empty()) what.append(" (").append(detail).append(")");
+    if (state == SendState::MaybeSent && curl_code_proves_not_sent(code))
+      what += ", after an attempt that had written the request";
   }
-  std::string what = curl_easy_strerror(code);
-  const std::string_view detail = trim(error_buffer_);
-  if (!detail.empty()) what.append(" (").append(detail).append(")");
   if (state == SendState::MaybeSent) what += "; the request may have reached the server";
   return error(code == CURLE_OPERATION_TIMEDOUT ? ErrorCode::Timeout : ErrorCode::Transport, state,
                what);
+}
+
+// NotSent only when no request byte was written in any attempt: libcurl retries a request on a
+// new connection by itself when a reused one dies, and the final code (e.g. a refused reconnect)
+// then says nothing about the first attempt, which the server may have processed.
+SendState CurlExchange::failure_state(CURLcode code) const {
+  long written = -1;  // request bytes written to the socket, summed over libcurl's retries
+  if (curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &written) != CURLE_OK) written = -1;
+  const bool nothing_written = written == 0 && body_offset_ == 0;
+  if (nothing_written && (curl_code_proves_not_sent(code) || code == CURLE_OPERATION_TIMEDOUT))
+    return SendState::NotSent;
+  return SendState::MaybeSent;
+}
+
+// Counts received bytes against options.max_response_bytes; false (and too_large_) beyond it.
+bool CurlExchange::take_response_bytes(std::size_t length) noexcept {
+  if (length > config_->options.max_response_bytes - response_bytes_) {
+    too_large_ = true;
+    return false;
+  }
+  response_bytes_ += length;
+  return true;
 }
 
 // libcurl calls this once per header line, status lines and the blank end line included.
 std::size_t CurlExchange::on_header(char* data, std::size_t size, std::size_t count, void* self) {
   auto* exchange = static_cast<CurlExchange*>(self);
   const std::size_t length = size * count;
+  if (!exchange->take_response_bytes(length)) return 0;  // a short count aborts the transfer
   try {
     exchange->header_line(std::string_view(data, length));
     return length;
-  } catch (...) {  // never unwind through libcurl; a short count aborts the transfer
+  } catch (...) {  // never unwind through libcurl
     exchange->callback_failed_ = true;
     return 0;
   }
@@ -236,6 +363,7 @@ std::size_t CurlExchange::on_header(char* data, std::size_t size, std::size_t co
 std::size_t CurlExchange::on_body(char* data, std::size_t size, std::size_t count, void* self) {
   auto* exchange = static_cast<CurlExchange*>(self);
   const std::size_t length = size * count;
+  if (!exchange->take_response_bytes(length)) return 0;
   try {
     exchange->response_.body.append(data, length);
     return length;
@@ -243,6 +371,26 @@ std::size_t CurlExchange::on_body(char* data, std::size_t size, std::size_t coun
     exchange->callback_failed_ = true;
     return 0;
   }
+}
+
+// Hands libcurl the next piece of the request body. body_offset_ never goes back (on_seek
+// refuses once a byte was read), so it also says whether any body byte left in any attempt.
+std::size_t CurlExchange::on_read(char* buffer, std::size_t size, std::size_t count, void* self) {
+  auto* exchange = static_cast<CurlExchange*>(self);
+  const std::string& body = exchange->request_->body;
+  const std::size_t length = std::min(size * count, body.size() - exchange->body_offset_);
+  if (length != 0) std::memcpy(buffer, body.data() + exchange->body_offset_, length);
+  exchange->body_offset_ += length;
+  return length;
+}
+
+// libcurl rewinds the body before it sends the request again (its own retry on a new
+// connection, or an authentication round). Allowed only while nothing was read: once a byte
+// went out the server may have the whole request, and a resend could deliver a mail twice.
+int CurlExchange::on_seek(void* self, curl_off_t offset, int origin) {
+  const auto* exchange = static_cast<const CurlExchange*>(self);
+  if (origin == SEEK_SET && offset == 0 && exchange->body_offset_ == 0) return CURL_SEEKFUNC_OK;
+  return CURL_SEEKFUNC_CANTSEEK;
 }
 
 void CurlExchange::header_line(std::string_view line) {

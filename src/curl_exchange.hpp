@@ -9,29 +9,49 @@
 
 #include <curl/curl.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
+
+/// The settings of one transport, worked out once from its CurlOptions: the proxy URL without
+/// its credentials, the credentials apart (libcurl quotes a proxy URL in its error messages),
+/// and the secrets every error message is scrubbed of.
+struct CurlConfig {
+  explicit CurlConfig(CurlOptions given);
+
+  CurlOptions options;
+  std::string proxy_url;             ///< options.proxy without "user:password@"
+  std::string proxy_user;            ///< URL-decoded; empty when the proxy URL names none
+  std::string proxy_password;        ///< URL-decoded
+  bool proxy_credentials = false;    ///< the proxy URL held "user[:password]@"
+  std::vector<std::string> secrets;  ///< never in a message: the proxy string and its password
+};
 
 /// The state of one request while libcurl works on it. Its address is handed to libcurl's
 /// callbacks, so it never moves while a transfer runs.
 class CurlExchange {
  public:
-  explicit CurlExchange(const HttpRequest& request) : request_(&request) {}
+  CurlExchange(const HttpRequest& request, const CurlConfig& config)
+      : request_(&request), config_(&config) {}
   ~CurlExchange() { curl_slist_free_all(header_list_); }
   CurlExchange(const CurlExchange&) = delete;
   CurlExchange& operator=(const CurlExchange&) = delete;
 
-  /// Resets `handle` (live connections and caches survive a reset) and sets every option for
-  /// this request. An Error (NotSent) when the request cannot be sent as given.
-  std::optional<Error> prepare(CURL* handle, const CurlOptions& options, CURLSH* share);
+  /// Checks the request and the options, then resets `handle` (live connections and caches
+  /// survive a reset) and sets every option for this request. An Error (NotSent) when the
+  /// request cannot be sent as given.
+  std::optional<Error> prepare(CURL* handle, CURLSH* share);
 
   /// The response, or the classified Error, once libcurl reports `code` for this transfer.
   Result<HttpResponse> finish(CURLcode code);
 
-  /// An Error about this request: the message names the method and host, never a header value.
+  /// An Error about this request: the message names the method and host, and holds no header
+  /// value of 8 characters or more and no proxy credential.
   Error error(ErrorCode code, SendState state, const std::string& what) const;
 
   const HttpRequest& request() const noexcept { return *request_; }
@@ -39,10 +59,16 @@ class CurlExchange {
  private:
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self);
+  static std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* self);
+  static int on_seek(void* self, curl_off_t offset, int origin);
+  std::optional<Error> check_request() const;
+  bool take_response_bytes(std::size_t length) noexcept;
   void header_line(std::string_view line);
   void flush_pending_header();
+  SendState failure_state(CURLcode code) const;
 
   const HttpRequest* request_;
+  const CurlConfig* config_;
   CURL* handle_ = nullptr;
   curl_slist* header_list_ = nullptr;
   char error_buffer_[CURL_ERROR_SIZE] = {};
@@ -50,10 +76,14 @@ class CurlExchange {
   std::string pending_name_;  // the last header field, kept open for obs-fold continuations
   std::string pending_value_;
   bool has_pending_ = false;
-  bool callback_failed_ = false;  // a callback could not allocate; the transfer was aborted
+  std::size_t body_offset_ = 0;     // request body bytes handed to libcurl, in all attempts
+  std::size_t response_bytes_ = 0;  // header and body bytes received, against the limit
+  bool too_large_ = false;          // the response exceeded options.max_response_bytes
+  bool callback_failed_ = false;    // a callback could not allocate; the transfer was aborted
 };
 
-/// Whether a libcurl failure proves that no request byte reached the server.
+/// Whether a libcurl failure, on a transfer that wrote no request byte, proves that nothing
+/// reached the server.
 bool curl_code_proves_not_sent(CURLcode code) noexcept;
 
 }  // namespace detail

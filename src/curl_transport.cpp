@@ -83,37 +83,51 @@ class CurlShare {
   CURLSH* share_;
 };
 
-// Idle libcurl handles (easy or multi) kept for reuse: a reused handle keeps its open
-// connections. A handle is lent to one thread at a time.
+// How an IdlePool makes, clears and closes its handles.
+struct EasyHandles {
+  using Handle = CURL;
+  static CURL* create() noexcept { return curl_easy_init(); }
+  // An idle handle must hold no pointer into a request that is gone.
+  static void recycle(CURL* handle) noexcept { curl_easy_reset(handle); }
+  static void destroy(CURL* handle) noexcept { curl_easy_cleanup(handle); }
+};
+
+struct MultiHandles {
+  using Handle = CURLM;
+  static CURLM* create() noexcept { return curl_multi_init(); }
+  static void recycle(CURLM*) noexcept {}  // every easy handle has left it
+  static void destroy(CURLM* handle) noexcept { curl_multi_cleanup(handle); }
+};
+
+// Idle libcurl handles kept for reuse: a reused handle keeps its open connections. A handle is
+// lent to one thread at a time.
+template <typename Kind>
 class IdlePool {
  public:
-  struct Kind {
-    void* (*create)();
-    void (*recycle)(void*);  // makes an idle handle inert (no pointers into dead requests)
-    void (*destroy)(void*);
-  };
+  using Handle = typename Kind::Handle;
 
-  IdlePool(Kind kind, std::size_t max_idle) : kind_(kind), max_idle_(max_idle) {}
+  explicit IdlePool(std::size_t max_idle) : max_idle_(max_idle) {}
   ~IdlePool() {
-    for (void* handle : idle_) kind_.destroy(handle);
+    for (Handle* handle : idle_) Kind::destroy(handle);
   }
   IdlePool(const IdlePool&) = delete;
   IdlePool& operator=(const IdlePool&) = delete;
 
-  void* acquire() {
+  // A handle, or nullptr when libcurl cannot make one.
+  Handle* acquire() {
     {
       std::lock_guard<std::mutex> guard(mutex_);
       if (!idle_.empty()) {
-        void* handle = idle_.back();  // the most recently used: its connection is warm
+        Handle* handle = idle_.back();  // the most recently used: its connection is warm
         idle_.pop_back();
         return handle;
       }
     }
-    return kind_.create();
+    return Kind::create();
   }
 
-  void release(void* handle) noexcept {
-    kind_.recycle(handle);
+  void release(Handle* handle) noexcept {
+    Kind::recycle(handle);
     {
       std::lock_guard<std::mutex> guard(mutex_);
       if (idle_.size() < max_idle_) {
@@ -124,42 +138,35 @@ class IdlePool {
         }
       }
     }
-    kind_.destroy(handle);
+    Kind::destroy(handle);
   }
 
  private:
-  Kind kind_;
   std::size_t max_idle_;
   std::mutex mutex_;
-  std::vector<void*> idle_;
+  std::vector<Handle*> idle_;
 };
 
 // A handle borrowed from an IdlePool, returned when the lease ends.
+template <typename Kind>
 class Lease {
  public:
-  explicit Lease(IdlePool& pool) : pool_(&pool), handle_(pool.acquire()) {}
+  using Handle = typename Kind::Handle;
+
+  explicit Lease(IdlePool<Kind>& pool) : pool_(&pool), handle_(pool.acquire()) {}
   ~Lease() {
     if (handle_ != nullptr) pool_->release(handle_);
   }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
-  void* get() const noexcept { return handle_; }
+  Handle* get() const noexcept { return handle_; }
   explicit operator bool() const noexcept { return handle_ != nullptr; }
 
  private:
-  IdlePool* pool_;
-  void* handle_;
+  IdlePool<Kind>* pool_;
+  Handle* handle_;
 };
-
-const IdlePool::Kind kEasyHandles{
-    [] { return static_cast<void*>(curl_easy_init()); },
-    [](void* handle) { curl_easy_reset(static_cast<CURL*>(handle)); },
-    [](void* handle) { curl_easy_cleanup(static_cast<CURL*>(handle)); }};
-
-const IdlePool::Kind kMultiHandles{
-    [] { return static_cast<void*>(curl_multi_init()); }, [](void*) {},
-    [](void* handle) { curl_multi_cleanup(static_cast<CURLM*>(handle)); }};
 
 // Idle multi handles kept; each holds the connections of its past batches.
 constexpr std::size_t kMaxIdleMultiHandles = 2;
@@ -167,22 +174,23 @@ constexpr std::size_t kMaxIdleMultiHandles = 2;
 class CurlTransport final : public Transport {
  public:
   explicit CurlTransport(CurlOptions options)
-      : options_(std::move(options)),
+      : config_(std::move(options)),
         init_result_(global_init()),
-        easy_pool_(kEasyHandles, options_.max_idle_connections),
-        multi_pool_(kMultiHandles, std::min(kMaxIdleMultiHandles, options_.max_idle_connections)) {}
+        easy_pool_(config_.options.max_idle_connections),
+        multi_pool_(std::min(kMaxIdleMultiHandles, config_.options.max_idle_connections)) {}
 
+  // Both paths run each request through a detail::CurlExchange (checks, options, callbacks and
+  // classification); they differ only in who drives libcurl: curl_easy_perform or a multi.
   Result<HttpResponse> send(const HttpRequest& request) override {
     bool started = false;
     try {
       if (init_result_ != CURLE_OK) return init_failure(request);
-      Lease easy(easy_pool_);
-      detail::CurlExchange exchange(request);
+      Lease<EasyHandles> easy(easy_pool_);
+      detail::CurlExchange exchange(request, config_);
       if (!easy)
         return exchange.error(ErrorCode::Transport, SendState::NotSent,
                               "could not create a libcurl handle");
-      if (auto invalid = exchange.prepare(easy.get(), options_, share_.get()))
-        return std::move(*invalid);
+      if (auto invalid = exchange.prepare(easy.get(), share_.get())) return std::move(*invalid);
       started = true;
       return exchange.finish(curl_easy_perform(easy.get()));
     } catch (...) {
@@ -191,51 +199,62 @@ class CurlTransport final : public Transport {
     }
   }
 
+  // Exactly one result per request, in input order. Every slot exists before the first request
+  // leaves; if even that allocation fails, std::bad_alloc propagates and nothing was sent.
   std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests,
                                              std::size_t max_in_flight) override {
+    Batch batch(requests);
     try {
-      Batch batch(requests);
-      try {
-        if (init_result_ != CURLE_OK) {
-          for (std::size_t i = 0; i < requests.size(); ++i)
-            batch.results[i] = init_failure(requests[i]);
-        } else {
-          run(batch, std::max<std::size_t>(1, std::min(max_in_flight, requests.size())));
-        }
-      } catch (...) {
-        batch.failure = describe_current_exception();
+      if (init_result_ != CURLE_OK) {
+        for (std::size_t i = 0; i < requests.size(); ++i)
+          batch.settle(i, init_failure(requests[i]));
+      } else {
+        run(batch, std::max<std::size_t>(1, std::min(max_in_flight, requests.size())));
       }
-      std::vector<Result<HttpResponse>> out;
-      out.reserve(requests.size());
-      for (std::size_t i = 0; i < requests.size(); ++i) {
-        if (batch.results[i]) {
-          out.push_back(std::move(*batch.results[i]));
-        } else {
-          out.push_back(internal_error(batch.started[i] ? SendState::MaybeSent : SendState::NotSent,
-                                       batch.failure));
-        }
-      }
-      return out;
     } catch (...) {
-      return {};  // not even the error list could be allocated
+      batch.fail_unsettled(describe_current_exception());
     }
+    return std::move(batch.results);
   }
 
  private:
+  enum class Progress : unsigned char { Waiting, Started, Settled };
+
   struct Batch {
     explicit Batch(const std::vector<HttpRequest>& all)
-        : requests(all), results(all.size()), started(all.size(), false) {}
+        : requests(all), progress(all.size(), Progress::Waiting) {
+      results.reserve(all.size());
+      for (std::size_t i = 0; i < all.size(); ++i)
+        results.emplace_back(internal_error(SendState::NotSent, "not attempted"));
+    }
+
+    void settle(std::size_t i, Result<HttpResponse> result) {
+      results[i] = std::move(result);
+      progress[i] = Progress::Settled;
+    }
+
+    // After an exception: what is known of each request that has no result yet. Allocates
+    // nothing (the messages fit std::string's inline buffer).
+    void fail_unsettled(const char* failure) noexcept {
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (progress[i] == Progress::Settled) continue;
+        // Handed to libcurl: may have reached the server.
+        results[i] = internal_error(
+            progress[i] == Progress::Started ? SendState::MaybeSent : SendState::NotSent, failure);
+      }
+    }
+
     const std::vector<HttpRequest>& requests;
-    std::vector<std::optional<Result<HttpResponse>>> results;
-    std::vector<bool> started;  // handed to libcurl: may have reached the server
-    const char* failure = "internal error";
+    std::vector<Result<HttpResponse>> results;
+    std::vector<Progress> progress;
   };
 
   // One transfer on the multi handle. Leaving the multi comes before the handle's return to the
   // pool (destructor body first, then members in reverse order).
   struct InFlight {
-    InFlight(CURLM* owner, std::size_t position, const HttpRequest& request, IdlePool& pool)
-        : multi(owner), index(position), easy(pool), exchange(request) {}
+    InFlight(CURLM* owner, std::size_t position, const HttpRequest& request,
+             const detail::CurlConfig& config, IdlePool<EasyHandles>& pool)
+        : multi(owner), index(position), easy(pool), exchange(request, config) {}
     ~InFlight() {
       if (added) curl_multi_remove_handle(multi, easy.get());
     }
@@ -244,14 +263,14 @@ class CurlTransport final : public Transport {
 
     CURLM* multi;
     std::size_t index;
-    Lease easy;
+    Lease<EasyHandles> easy;
     detail::CurlExchange exchange;
     bool added = false;
   };
 
   void run(Batch& batch, std::size_t limit) {
     const std::size_t count = batch.requests.size();
-    Lease multi_lease(multi_pool_);
+    Lease<MultiHandles> multi_lease(multi_pool_);
     CURLM* multi = multi_lease.get();
     if (multi != nullptr) {
       curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(limit));
@@ -263,16 +282,17 @@ class CurlTransport final : public Transport {
     for (;;) {
       while (multi != nullptr && active.size() < limit && next < count) {
         const std::size_t i = next++;
-        auto transfer = std::make_unique<InFlight>(multi, i, batch.requests[i], easy_pool_);
+        auto transfer =
+            std::make_unique<InFlight>(multi, i, batch.requests[i], config_, easy_pool_);
         if (auto failed = start(*transfer, multi)) {
-          batch.results[i] = std::move(*failed);
+          batch.settle(i, std::move(*failed));
           continue;
         }
-        batch.started[i] = true;
+        batch.progress[i] = Progress::Started;
         active.push_back(std::move(transfer));
       }
       if (multi == nullptr) {  // no usable multi handle: the rest fail unsent
-        for (; next < count; ++next) batch.results[next] = batch_failure(batch.requests[next]);
+        for (; next < count; ++next) batch.settle(next, batch_failure(batch.requests[next]));
       }
       if (active.empty()) return;
 
@@ -286,15 +306,16 @@ class CurlTransport final : public Transport {
           return transfer->easy.get() == message->easy_handle;
         });
         if (done == active.end()) continue;
-        batch.results[(*done)->index] = (*done)->exchange.finish(message->data.result);
+        batch.settle((*done)->index, (*done)->exchange.finish(message->data.result));
         active.erase(done);  // leaves the multi; `message` is dead from here on
         finished_any = true;
       }
       if (performed != CURLM_OK) {
         for (const auto& transfer : active)
-          batch.results[transfer->index] = transfer->exchange.error(
-              ErrorCode::Transport, SendState::MaybeSent,
-              std::string("libcurl multi interface failed: ") + curl_multi_strerror(performed));
+          batch.settle(transfer->index,
+                       transfer->exchange.error(ErrorCode::Transport, SendState::MaybeSent,
+                                                std::string("libcurl multi interface failed: ") +
+                                                    curl_multi_strerror(performed)));
         active.clear();
         multi = nullptr;  // the remaining requests fail unsent
         continue;
@@ -308,8 +329,7 @@ class CurlTransport final : public Transport {
     if (!transfer.easy)
       return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
                                      "could not create a libcurl handle");
-    if (auto invalid = transfer.exchange.prepare(transfer.easy.get(), options_, share_.get()))
-      return invalid;
+    if (auto invalid = transfer.exchange.prepare(transfer.easy.get(), share_.get())) return invalid;
     if (curl_multi_add_handle(multi, transfer.easy.get()) != CURLM_OK)
       return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
                                      "could not start the transfer");
@@ -326,24 +346,24 @@ class CurlTransport final : public Transport {
 #endif
   }
 
-  static Error batch_failure(const HttpRequest& request) {
-    detail::CurlExchange exchange(request);
+  Error batch_failure(const HttpRequest& request) const {
+    detail::CurlExchange exchange(request, config_);
     return exchange.error(ErrorCode::Transport, SendState::NotSent,
                           "the libcurl multi interface is unavailable; not attempted");
   }
 
   Error init_failure(const HttpRequest& request) const {
-    detail::CurlExchange exchange(request);
+    detail::CurlExchange exchange(request, config_);
     return exchange.error(
         ErrorCode::Transport, SendState::NotSent,
         std::string("libcurl initialisation failed: ") + curl_easy_strerror(init_result_));
   }
 
-  CurlOptions options_;
+  const detail::CurlConfig config_;
   CURLcode init_result_;
   CurlShare share_;  // outlives both pools: handles detach from it when they are destroyed
-  IdlePool easy_pool_;
-  IdlePool multi_pool_;
+  IdlePool<EasyHandles> easy_pool_;
+  IdlePool<MultiHandles> multi_pool_;
 };
 
 }  // namespace

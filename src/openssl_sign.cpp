@@ -7,10 +7,13 @@
 #include <postal/webhook/verify.hpp>
 
 #include <openssl/buffer.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <string>
@@ -55,12 +58,64 @@ std::string bio_text(BIO* bio) {
   return memory == nullptr ? std::string() : std::string(memory->data, memory->length);
 }
 
-Result<Headers> sign(std::string_view body, std::string_view private_key_pem) {
+/// An unencrypted PEM RSA private key (PKCS#8 or PKCS#1).
+Result<PkeyPtr> read_private_key(std::string_view private_key_pem) {
   BioPtr bio = webhook::detail::memory_bio(private_key_pem);
   if (!bio) return key_error("out of memory reading the private key");
   PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   if (!pkey) return key_error("not an unencrypted PEM RSA private key");
   if (!webhook::detail::is_rsa(pkey.get())) return key_error("not an RSA private key");
+  return Result<PkeyPtr>(std::move(pkey));
+}
+
+/// Unpadded base64url (RFC 7515 §2) of a big-endian integer parameter of the key.
+std::optional<std::string> base64url_param(EVP_PKEY* pkey, const char* name) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey, name, &raw) != 1 || raw == nullptr) return std::nullopt;
+  webhook::detail::BignumPtr number(raw);
+  std::string bytes(static_cast<std::size_t>(BN_num_bytes(number.get())), '\0');
+  if (!bytes.empty()) BN_bn2bin(number.get(), reinterpret_cast<unsigned char*>(&bytes[0]));
+  std::string text = postal::detail::base64_encode(bytes);
+  while (!text.empty() && text.back() == '=') text.pop_back();
+  for (char& c : text) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return text;
+}
+
+Result<PublishedKey> publish(std::string_view private_key_pem) {
+  auto pkey = read_private_key(private_key_pem);
+  if (!pkey) return pkey.error();
+  EVP_PKEY* key = pkey->get();
+  auto kid = webhook::detail::rsa_kid(key);
+  if (!kid) return kid.error();
+  BioPtr public_bio(BIO_new(BIO_s_mem()));
+  if (!public_bio || PEM_write_bio_PUBKEY(public_bio.get(), key) != 1)
+    return key_error("writing the public key as PEM failed");
+  unsigned char* der = nullptr;
+  const int der_length = i2d_PUBKEY(key, &der);
+  if (der_length <= 0 || der == nullptr) return key_error("writing the public key as DER failed");
+  const std::string spki(reinterpret_cast<const char*>(der), static_cast<std::size_t>(der_length));
+  OPENSSL_free(der);
+  const auto n = base64url_param(key, OSSL_PKEY_PARAM_RSA_N);
+  const auto e = base64url_param(key, OSSL_PKEY_PARAM_RSA_E);
+  if (!n || !e) return key_error("reading the RSA modulus and exponent failed");
+  PublishedKey out;
+  out.public_pem = bio_text(public_bio.get());
+  out.dkim_record = "v=DKIM1; t=s; h=sha256; p=" + postal::detail::base64_encode(spki) + ";";
+  // Postal: JWT::JWK::Set.new(Postal.signer.jwk).export.to_json. Every value is base64url or
+  // hex, so no JSON escaping is needed.
+  out.jwks = R"({"keys":[{"kty":"RSA","n":")" + *n + R"(","e":")" + *e +
+             R"(","use":"sig","alg":"RS256","kid":")" + *kid + R"("}]})";
+  out.kid = std::move(*kid);
+  return out;
+}
+
+Result<Headers> sign(std::string_view body, std::string_view private_key_pem) {
+  auto private_key = read_private_key(private_key_pem);
+  if (!private_key) return private_key.error();
+  PkeyPtr pkey = std::move(*private_key);
   auto kid = webhook::detail::rsa_kid(pkey.get());
   if (!kid) return kid.error();
   const auto sha1 = rsa_sign(pkey.get(), EVP_sha1(), body);
@@ -100,6 +155,14 @@ Result<Headers> sign_webhook(std::string_view body, std::string_view private_key
     return sign(body, private_key_pem);
   } catch (const std::exception& ex) {
     return key_error(std::string("signing failed: ") + ex.what());
+  }
+}
+
+Result<PublishedKey> published_key(std::string_view private_key_pem) {
+  try {
+    return publish(private_key_pem);
+  } catch (const std::exception& ex) {
+    return key_error(std::string("publishing the key failed: ") + ex.what());
   }
 }
 

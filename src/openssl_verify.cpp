@@ -8,9 +8,9 @@
 #include <openssl/err.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 POSTAL_BEGIN_NAMESPACE
 namespace webhook {
@@ -58,16 +58,41 @@ bool rsa_verify(EVP_PKEY* pkey, const EVP_MD* md, std::string_view body,
   return rc == 1;
 }
 
+/// The first value of each signature header (names in any case), found in one pass over the
+/// headers without copying them.
+struct SignatureHeaders {
+  std::optional<std::string_view> kid;
+  std::optional<std::string_view> sha1;
+  std::optional<std::string_view> sha256;
+};
+
+SignatureHeaders find_signature_headers(const Headers& headers) noexcept {
+  SignatureHeaders found;
+  for (const auto& field : headers) {
+    const std::string& name = field.first;
+    std::optional<std::string_view>* slot = nullptr;
+    if (postal::detail::iequals(name, signature_sha256_header))
+      slot = &found.sha256;
+    else if (postal::detail::iequals(name, signature_sha1_header))
+      slot = &found.sha1;
+    else if (postal::detail::iequals(name, signature_kid_header))
+      slot = &found.kid;
+    if (slot != nullptr && !*slot) *slot = std::string_view(field.second);
+  }
+  return found;
+}
+
 Result<void> check(std::string_view body, const Headers& headers, const KeySet& keys,
                    bool allow_sha1) {
   if (keys.empty())
     return signature_error("no webhook public key configured; every request is rejected");
 
-  std::vector<const PublicKey*> candidates;
-  if (const auto kid_header = headers.get(signature_kid_header)) {
-    const std::string_view kid = trim_ows(*kid_header);
-    const PublicKey* key = keys.find(kid);
-    if (key == nullptr) {
+  const SignatureHeaders found = find_signature_headers(headers);
+  const PublicKey* named = nullptr;  // the key the KID header selects; null: try every key
+  if (found.kid) {
+    const std::string_view kid = trim_ows(*found.kid);
+    named = keys.find(kid);
+    if (named == nullptr) {
       Error e;
       e.send_state = SendState::NotSent;  // webhook errors concern no send
       e.code = ErrorCode::UnknownKey;
@@ -76,28 +101,25 @@ Result<void> check(std::string_view body, const Headers& headers, const KeySet& 
                   " key(s); has Postal's signing key changed?)";
       return e;
     }
-    candidates.push_back(key);
-  } else {
-    for (const auto& key : keys) candidates.push_back(&key);
   }
+  const std::size_t candidates = named != nullptr ? 1 : keys.size();
+  const PublicKey& first = named != nullptr ? *named : *keys.begin();
 
-  const auto sha256 = headers.get(signature_sha256_header);
-  const auto sha1 = headers.get(signature_sha1_header);
   const char* header = nullptr;
   const EVP_MD* md = nullptr;
   std::string_view value;
-  if (sha256) {  // present: final, never a fallback to SHA-1
+  if (found.sha256) {  // present: final, never a fallback to SHA-1
     header = signature_sha256_header;
     md = EVP_sha256();
-    value = *sha256;
-  } else if (sha1) {
+    value = *found.sha256;
+  } else if (found.sha1) {
     if (!allow_sha1)
       return signature_error(std::string("only ") + signature_sha1_header +
                              " (RSA-SHA1, Postal < 3.2) is present and SHA-1 is disabled "
                              "(VerifyOptions::allow_sha1)");
     header = signature_sha1_header;
     md = EVP_sha1();
-    value = *sha1;
+    value = *found.sha1;
   } else {
     return signature_error(std::string("no signature header (") + signature_sha256_header + " or " +
                            signature_sha1_header + ")");
@@ -109,26 +131,32 @@ Result<void> check(std::string_view body, const Headers& headers, const KeySet& 
   if (!signature) return signature_error(std::string(header) + " is not valid base64");
 
   bool size_matched = false;
-  for (const PublicKey* key : candidates) {
-    if (signature->size() != key->signature_size()) continue;
+  auto try_key = [&](const PublicKey& key) {
+    if (signature->size() != key.signature_size()) return false;
     size_matched = true;
-    if (rsa_verify(KeyAccess::pkey(*key), md, body, *signature)) return {};
+    return rsa_verify(KeyAccess::pkey(key), md, body, *signature);
+  };
+  if (named != nullptr) {
+    if (try_key(*named)) return {};
+  } else {
+    for (const auto& key : keys)
+      if (try_key(key)) return {};
   }
   if (!size_matched) {
     std::string message =
         std::string(header) + " is " + std::to_string(signature->size()) + " bytes, ";
-    if (candidates.size() == 1)
-      message += "but a " + std::to_string(candidates.front()->bits()) + "-bit key signs with " +
-                 std::to_string(candidates.front()->signature_size());
+    if (candidates == 1)
+      message += "but a " + std::to_string(first.bits()) + "-bit key signs with " +
+                 std::to_string(first.signature_size());
     else
-      message += "the signature size of none of the " + std::to_string(candidates.size()) + " keys";
+      message += "the signature size of none of the " + std::to_string(candidates) + " keys";
     return signature_error(message);
   }
-  if (candidates.size() == 1)
-    return signature_error(std::string(header) + " does not verify with key " +
-                           candidates.front()->kid() + " (body altered or signed by another key)");
+  if (candidates == 1)
+    return signature_error(std::string(header) + " does not verify with key " + first.kid() +
+                           " (body altered or signed by another key)");
   return signature_error(std::string(header) + " does not verify with any of the " +
-                         std::to_string(candidates.size()) + " keys");
+                         std::to_string(candidates) + " keys");
 }
 
 }  // namespace

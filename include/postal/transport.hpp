@@ -120,8 +120,17 @@ struct CurlOptions {
   std::string ca_file;      ///< CA bundle file (PEM); empty: libcurl's default
   std::string ca_path;      ///< CA directory; empty: libcurl's default
   std::string proxy;        ///< proxy URL, e.g. "http://proxy:3128"; empty: none
-  std::chrono::milliseconds connect_timeout{10000};  ///< deadline for DNS + TCP + TLS
+  std::chrono::milliseconds connect_timeout{10000};  ///< deadline for DNS + TCP + TLS; > 0
   std::size_t max_idle_connections = 16;             ///< easy handles kept for reuse
+  /// How long a kept-alive connection may sit unused and still be reused (CURLOPT_MAXAGE_CONN;
+  /// libcurl counts whole seconds). A server closes idle connections after its own timeout
+  /// (Puma's default: 20 s); a request written into a connection the server is closing at that
+  /// moment fails, and for a send that failure is MaybeSent (the SDK never resends it). Keeping
+  /// this below the server's timeout lowers the chance of that race. Must not be negative.
+  std::chrono::seconds max_idle_time{15};
+  /// The most bytes of one response (header lines and body) accepted. A larger response fails
+  /// with ErrorCode::Transport, MaybeSent, instead of filling memory. Must be positive.
+  std::size_t max_response_bytes = std::size_t{64} << 20;
 };
 
 /// A libcurl transport: pooled handles with keep-alive and TLS session reuse, no redirects,

@@ -8,10 +8,44 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
+
+// Allocation failure injection, for this test program only: when it is >= 0 on a thread, that
+// many more operator new calls succeed there and the next one throws std::bad_alloc (once).
+// Every non-aligned form is replaced, so that all of them share one allocator (sanitizers check
+// that a block goes back to the family it came from).
+thread_local long g_allocations_before_failure = -1;
+
+void* operator new(std::size_t size) {
+  if (g_allocations_before_failure >= 0 && g_allocations_before_failure-- == 0)
+    throw std::bad_alloc();
+  if (void* block = std::malloc(size == 0 ? 1 : size)) return block;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
+void operator delete(void* block) noexcept { std::free(block); }
+void operator delete(void* block, std::size_t) noexcept { std::free(block); }
+void operator delete(void* block, const std::nothrow_t&) noexcept { std::free(block); }
+void operator delete[](void* block) noexcept { std::free(block); }
+void operator delete[](void* block, std::size_t) noexcept { std::free(block); }
+void operator delete[](void* block, const std::nothrow_t&) noexcept { std::free(block); }
 
 namespace {
 
@@ -386,6 +420,8 @@ TEST_CASE("curl transport: TLS verification of peer and host is on by default") 
   CHECK(options.verify_peer);
   CHECK(options.verify_host);
   CHECK(options.proxy.empty());
+  CHECK(options.max_response_bytes == std::size_t{64} << 20);
+  CHECK(options.max_idle_time > 0s);
 }
 
 TEST_CASE("curl transport: a header value with a line break is rejected before anything is sent") {
@@ -443,5 +479,260 @@ TEST_CASE("curl transport: a header value that libcurl's own message would quote
   REQUIRE_FALSE(reply.has_value());
   INFO(reply.error().describe());
   CHECK(reply.error().describe().find(host) == std::string::npos);
-  CHECK(reply.error().message.find("[redacted]") != std::string::npos);
+  CHECK(reply.error().message.find("[REDACTED]") != std::string::npos);
+}
+
+namespace {
+
+// A keep-alive server that answers every request but the `hang_up_at`-th (1-based), which it
+// reads in full and then closes the connection without a byte of response: the request reached
+// the server (which may have acted on it), yet libcurl sees a reused connection die.
+// With `exit_at_hang_up`, it also stops listening first, as a server process that exits.
+class HangUpServer {
+ public:
+  explicit HangUpServer(std::size_t hang_up_at, bool exit_at_hang_up = false)
+      : server_(Mode::KeepAlive, [this, hang_up_at, exit_at_hang_up](const std::string& raw) {
+          if (++seen_ != hang_up_at) return echo_target(raw);
+          if (exit_at_hang_up) server_.stop_listening();
+          return std::string();  // close without answering
+        }) {}
+
+  RawHttpServer& server() { return server_; }
+
+ private:
+  std::atomic<std::size_t> seen_{0};
+  RawHttpServer server_;
+};
+
+// Sends `request` alone, through `send` or through `send_all`.
+postal::Result<postal::HttpResponse> send_one(postal::Transport& transport,
+                                              const HttpRequest& request, bool batch) {
+  if (!batch) return transport.send(request);
+  auto results = transport.send_all({request}, 4);
+  REQUIRE(results.size() == 1);
+  return std::move(results.front());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "curl transport: a POST whose reused connection dies unanswered is never resent, maybe sent") {
+  for (const bool batch : {false, true}) {
+    INFO((batch ? "send_all" : "send"));
+    HangUpServer hang_up(2);
+    RawHttpServer& server = hang_up.server();
+    auto transport = postal::make_curl_transport();
+    REQUIRE(send_one(*transport, post_to(server.url("/first")), batch).has_value());
+    auto second = send_one(*transport, post_to(server.url("/second")), batch);
+    server.stop();
+    CHECK(server.request_count() == 2);  // not 3: libcurl did not silently send it again
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().code == ErrorCode::Transport);
+    CHECK(second.error().send_state == SendState::MaybeSent);
+    CHECK(second.error().message.find("may have reached the server") != std::string::npos);
+  }
+}
+
+TEST_CASE(
+    "curl transport: a request the server read before it exited is maybe sent, though the "
+    "reconnect is refused") {
+  for (const bool batch : {false, true}) {
+    for (const char* method : {"POST", "GET"}) {
+      INFO((batch ? "send_all " : "send ") << method);
+      HangUpServer hang_up(2, true);
+      RawHttpServer& server = hang_up.server();
+      auto transport = postal::make_curl_transport();
+      HttpRequest request = post_to(server.url("/second"));
+      request.method = method;
+      if (request.method == "GET") request.body.clear();
+      REQUIRE(send_one(*transport, post_to(server.url("/first")), batch).has_value());
+      auto second = send_one(*transport, request, batch);
+      server.stop();
+      CHECK(server.request_count() == 2);
+      REQUIRE_FALSE(second.has_value());
+      INFO(second.error().describe());
+      CHECK(second.error().send_state == SendState::MaybeSent);
+    }
+  }
+}
+
+TEST_CASE("curl transport: proxy credentials never appear in an error message") {
+  const std::string password = "S3cretProxyPass";
+  for (const std::string& proxy :
+       {"htpp://alice:" + password + "@127.0.0.1:1", "http://alice:" + password + "@127.0.0.1:1",
+        "alice:" + password + "@127.0.0.1:1",
+        std::string("http://alice:S3cret%50roxyPass@127.0.0.1:1")}) {
+    postal::CurlOptions options;
+    options.proxy = proxy;
+    auto transport = postal::make_curl_transport(options);
+    const HttpRequest request = post_to("http://127.0.0.1:9/api/v1/send/message");
+    std::vector<postal::Result<postal::HttpResponse>> replies;
+    replies.push_back(transport->send(request));
+    for (auto& reply : transport->send_all({request, request}, 2))
+      replies.push_back(std::move(reply));
+    for (const auto& reply : replies) {
+      REQUIRE_FALSE(reply.has_value());
+      INFO(reply.error().describe());
+      CHECK_FALSE(reply.error().message.empty());
+      CHECK(reply.error().describe().find(password) == std::string::npos);
+      CHECK(reply.error().describe().find("S3cret%50roxyPass") == std::string::npos);
+      CHECK(reply.error().send_state == SendState::NotSent);
+    }
+  }
+}
+
+TEST_CASE("curl transport: proxy credentials reach the proxy URL-decoded, in Proxy-Authorization") {
+  RawHttpServer proxy(Mode::ReplyAndClose, RawHttpServer::response(200, "via proxy"));
+  postal::CurlOptions options;
+  options.proxy = "http://alice:S3cret%40Proxy%3APass@127.0.0.1:" + std::to_string(proxy.port());
+  auto reply = postal::make_curl_transport(options)->send(
+      post_to("http://postal.example.invalid/api/v1/send/message"));
+  REQUIRE(reply.has_value());
+  CHECK(reply->body == "via proxy");
+  REQUIRE(proxy.request_count() == 1);
+  const std::string raw = proxy.requests().front();
+  CHECK(raw.rfind("POST http://postal.example.invalid/api/v1/send/message HTTP/1.1\r\n", 0) == 0);
+  // base64("alice:S3cret@Proxy:Pass")
+  CHECK(raw_header(raw, "Proxy-Authorization") == "Basic YWxpY2U6UzNjcmV0QFByb3h5OlBhc3M=");
+}
+
+TEST_CASE("curl transport: a timeout of zero or less is rejected before anything is sent") {
+  RawHttpServer server(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
+  auto transport = postal::make_curl_transport();
+  for (const auto timeout : {0ms, -1ms, -30000ms}) {
+    INFO(timeout.count() << " ms");
+    const HttpRequest request = post_to(server.url(), timeout);
+    auto reply = transport->send(request);
+    REQUIRE_FALSE(reply.has_value());
+    CHECK(reply.error().code == ErrorCode::InvalidArgument);
+    CHECK(reply.error().send_state == SendState::NotSent);
+    CHECK(reply.error().message.find("timeout") != std::string::npos);
+    auto batch = transport->send_all({request, post_to(server.url())}, 2);
+    REQUIRE(batch.size() == 2);
+    REQUIRE_FALSE(batch[0].has_value());
+    CHECK(batch[0].error().code == ErrorCode::InvalidArgument);
+    CHECK(batch[0].error().send_state == SendState::NotSent);
+    CHECK(batch[1].has_value());
+  }
+  CHECK(server.request_count() == 3);  // only the valid request of each batch
+
+  for (const auto connect_timeout : {0ms, -5ms}) {
+    postal::CurlOptions options;
+    options.connect_timeout = connect_timeout;
+    auto reply = postal::make_curl_transport(options)->send(post_to(server.url()));
+    REQUIRE_FALSE(reply.has_value());
+    CHECK(reply.error().code == ErrorCode::InvalidArgument);
+    CHECK(reply.error().send_state == SendState::NotSent);
+    CHECK(reply.error().message.find("connect_timeout") != std::string::npos);
+  }
+  CHECK(server.request_count() == 3);
+}
+
+TEST_CASE("curl transport: a response larger than max_response_bytes fails, maybe sent") {
+  postal::CurlOptions options;
+  options.max_response_bytes = 1000;
+  auto transport = postal::make_curl_transport(options);
+  const std::string big(5000, 'x');
+  std::vector<std::string> many_headers;
+  std::string headers_only = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 100; ++i)
+    headers_only += "X-Filler-" + std::to_string(i) + ": abcdefghij\r\n";
+  headers_only += "Content-Length: 0\r\n\r\n";
+  // Announced by Content-Length; read until the connection closes; header lines alone.
+  RawHttpServer announced(Mode::ReplyAndClose, RawHttpServer::response(200, big));
+  RawHttpServer unannounced(Mode::ReplyAndClose,
+                            "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + big);
+  RawHttpServer header_flood(Mode::ReplyAndClose, headers_only);
+  RawHttpServer small(Mode::KeepAlive, RawHttpServer::response(200, std::string(800, 'y')));
+
+  std::vector<postal::Result<postal::HttpResponse>> replies;
+  for (const RawHttpServer* server : {&announced, &unannounced, &header_flood})
+    replies.push_back(transport->send(post_to(server->url())));
+  for (auto& reply : transport->send_all({post_to(announced.url()), post_to(unannounced.url())}, 2))
+    replies.push_back(std::move(reply));
+  for (const auto& reply : replies) {
+    REQUIRE_FALSE(reply.has_value());
+    INFO(reply.error().describe());
+    CHECK(reply.error().code == ErrorCode::Transport);
+    CHECK(reply.error().send_state == SendState::MaybeSent);
+    CHECK(reply.error().message.find("response exceeded the limit of 1000 bytes") !=
+          std::string::npos);
+  }
+
+  auto fits = transport->send(post_to(small.url()));
+  REQUIRE(fits.has_value());
+  CHECK(fits->body.size() == 800);
+}
+
+TEST_CASE("curl transport: max_response_bytes and max_idle_time are checked before sending") {
+  RawHttpServer server(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
+  postal::CurlOptions no_bytes;
+  no_bytes.max_response_bytes = 0;
+  postal::CurlOptions negative_idle;
+  negative_idle.max_idle_time = -1s;
+  for (const auto& options : {no_bytes, negative_idle}) {
+    auto reply = postal::make_curl_transport(options)->send(post_to(server.url()));
+    REQUIRE_FALSE(reply.has_value());
+    CHECK(reply.error().code == ErrorCode::InvalidArgument);
+    CHECK(reply.error().send_state == SendState::NotSent);
+  }
+  CHECK(server.connections() == 0);
+}
+
+TEST_CASE("curl transport: a connection idle for longer than max_idle_time is not reused") {
+  RawHttpServer server(Mode::KeepAlive, echo_target);
+  postal::CurlOptions options;
+  options.max_idle_time = 0s;  // libcurl counts whole seconds: reused only when idle under 1 s
+  auto transport = postal::make_curl_transport(options);
+  REQUIRE(transport->send(post_to(server.url("/1"))).has_value());
+  REQUIRE(transport->send(post_to(server.url("/2"))).has_value());
+  CHECK(server.connections() == 1);
+  std::this_thread::sleep_for(1200ms);
+  REQUIRE(transport->send(post_to(server.url("/3"))).has_value());
+  CHECK(server.connections() == 2);
+}
+
+TEST_CASE(
+    "curl transport: when memory runs out, send_all still returns one result per request and send "
+    "an error") {
+  RawHttpServer server(Mode::KeepAlive, echo_target);
+  auto transport = postal::make_curl_transport();
+  bool completed = false;
+  for (long allocations = 0; allocations < 5000 && !completed; ++allocations) {
+    INFO("allocation " << allocations << " fails");
+    const std::string prefix = "/" + std::to_string(allocations);
+    const std::vector<std::string> paths = {prefix + "/a", prefix + "/b", prefix + "/c"};
+    std::vector<HttpRequest> requests;
+    for (const auto& path : paths) requests.push_back(post_to(server.url(path)));
+    const std::size_t before = server.request_count();
+    std::vector<postal::Result<postal::HttpResponse>> results;
+    bool threw = false;
+    g_allocations_before_failure = allocations;
+    try {
+      results = transport->send_all(requests, 2);
+    } catch (const std::bad_alloc&) {
+      threw = true;
+    }
+    completed = g_allocations_before_failure >= 0;  // no allocation failed: the loop is over
+    g_allocations_before_failure = -1;
+    if (threw) {  // only allowed before any request left
+      CHECK(server.request_count() == before);
+      continue;
+    }
+    REQUIRE(results.size() == requests.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results[i].has_value()) {
+        CHECK(results[i]->body == paths[i]);
+      } else {
+        CHECK(results[i].error().code == ErrorCode::Transport);
+      }
+    }
+
+    const HttpRequest single = post_to(server.url(prefix + "/single"));
+    g_allocations_before_failure = allocations;
+    auto reply = transport->send(single);  // never throws
+    g_allocations_before_failure = -1;
+    if (!reply.has_value()) CHECK(reply.error().code == ErrorCode::Transport);
+  }
+  CHECK(completed);
 }

@@ -122,6 +122,12 @@ bool RawHttpServer::wait_for_requests(std::size_t count, std::chrono::millisecon
   return arrived_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
 }
 
+void RawHttpServer::stop_listening() {
+  stop_listening_ = true;
+  std::unique_lock<std::mutex> lock(mutex_);
+  arrived_.wait(lock, [&] { return listener_closed_; });
+}
+
 void RawHttpServer::stop() {
   if (stopping_.exchange(true)) return;
   if (acceptor_.joinable()) acceptor_.join();
@@ -131,12 +137,11 @@ void RawHttpServer::stop() {
     workers.swap(workers_);
   }
   for (auto& worker : workers) worker.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
 }
 
+// The acceptor owns the listening socket: it closes it when it returns.
 void RawHttpServer::accept_loop() {
-  while (!stopping_) {
+  while (!stopping_ && !stop_listening_) {
     if (!ready(listen_fd_, POLLIN)) continue;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
@@ -145,6 +150,12 @@ void RawHttpServer::accept_loop() {
     max_open_ = std::max(max_open_, ++open_);
     workers_.emplace_back([this, fd] { serve(fd); });
   }
+  ::close(listen_fd_);
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    listener_closed_ = true;
+  }
+  arrived_.notify_all();
 }
 
 void RawHttpServer::serve(int fd) {
@@ -160,8 +171,10 @@ void RawHttpServer::serve(int fd) {
       linger_close(fd);
       break;
     case Mode::KeepAlive:
-      while (read_request(fd, buffer, request))
-        if (!write_all(fd, reply_for(request))) break;
+      while (read_request(fd, buffer, request)) {
+        const std::string reply = reply_for(request);
+        if (reply.empty() || !write_all(fd, reply)) break;
+      }
       ::close(fd);
       break;
     case Mode::NeverAnswer:

@@ -28,7 +28,8 @@ class RawHttpServer {
   /// What the server does with each accepted connection.
   enum class Mode {
     ReplyAndClose,  ///< read one request, write the reply, close
-    KeepAlive,      ///< answer every request on the connection and keep it open
+    KeepAlive,      ///< answer every request and keep the connection open; an empty reply
+                    ///< closes it instead (the request was read in full, never answered)
     NeverAnswer,    ///< read and record requests, never write; hold the connection open
     SpeakFirst,     ///< write the reply as soon as the connection is accepted, then close
   };
@@ -57,6 +58,10 @@ class RawHttpServer {
   std::size_t request_count() const;
   /// Waits until at least `count` requests arrived; false if `timeout` passed first.
   bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const;
+  /// Stops accepting and closes the listening socket, so later connections are refused, as when
+  /// the server process exits; open connections carry on. Returns once the socket is closed.
+  /// Safe to call from a Responder (idempotent).
+  void stop_listening();
   /// Stops accepting, closes every connection and joins the threads (idempotent).
   void stop();
 
@@ -83,6 +88,7 @@ class RawHttpServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> stop_listening_{false};
   std::atomic<std::size_t> connections_{0};
   std::thread acceptor_;
 
@@ -92,6 +98,7 @@ class RawHttpServer {
   std::vector<std::thread> workers_;
   std::size_t open_ = 0;
   std::size_t max_open_ = 0;
+  bool listener_closed_ = false;  // the acceptor closed the listening socket and returned
 };
 
 /// A loopback listener whose accept queue is full, so a new connection never completes its TCP

@@ -49,13 +49,57 @@ inline std::string base64_encode(std::string_view bytes, std::size_t line_length
   return out;
 }
 
+/// Sextet values of the base64 alphabet; -1 for every other byte (including '=').
+struct Base64DecodeTable {
+  signed char value[256];
+  constexpr Base64DecodeTable() : value() {
+    for (auto& v : value) v = -1;
+    for (int i = 0; i < 26; ++i) {
+      value['A' + i] = static_cast<signed char>(i);
+      value['a' + i] = static_cast<signed char>(26 + i);
+    }
+    for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<signed char>(52 + i);
+    value[static_cast<unsigned char>('+')] = 62;
+    value[static_cast<unsigned char>('/')] = 63;
+  }
+};
+inline constexpr Base64DecodeTable base64_decode_table{};
+
+/// The sextet value of a base64 alphabet character, or -1.
 inline int base64_value(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
+  return base64_decode_table.value[static_cast<unsigned char>(c)];
+}
+
+/// Strict decoding of whitespace-free text (see base64_decode).
+inline std::optional<std::string> base64_decode_strict(std::string_view text) {
+  const std::size_t n = text.size();
+  if (n % 4 != 0) return std::nullopt;
+  std::size_t padding = 0;  // '=' at the end; one anywhere else fails the table lookup
+  if (n > 0 && text[n - 1] == '=') padding = text[n - 2] == '=' ? 2 : 1;
+  std::string out(n / 4 * 3 - padding, '\0');  // sized once, written in place
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const auto& table = base64_decode_table.value;
+  const std::size_t full = padding > 0 ? n - 4 : n;  // quads without padding
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < full; i += 4) {
+    const int a = table[in[i]], b = table[in[i + 1]], c = table[in[i + 2]], d = table[in[i + 3]];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    const auto v = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
+                   (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
+    out[o++] = static_cast<char>((v >> 16) & 0xFF);
+    out[o++] = static_cast<char>((v >> 8) & 0xFF);
+    out[o++] = static_cast<char>(v & 0xFF);
+  }
+  if (padding > 0) {
+    const int a = table[in[full]], b = table[in[full + 1]];
+    const int c = padding == 1 ? table[in[full + 2]] : 0;
+    if ((a | b | c) < 0) return std::nullopt;
+    const auto v = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
+                   (static_cast<std::uint32_t>(c) << 6);
+    out[o++] = static_cast<char>((v >> 16) & 0xFF);
+    if (padding == 1) out[o++] = static_cast<char>((v >> 8) & 0xFF);
+  }
+  return out;
 }
 
 /// Decodes base64. Strict: only the alphabet, correct '=' padding, length a multiple of 4.
@@ -63,41 +107,14 @@ inline int base64_value(char c) noexcept {
 /// output needs. Returns nullopt for anything else.
 inline std::optional<std::string> base64_decode(std::string_view text,
                                                 bool skip_whitespace = false) {
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  std::uint32_t buffer = 0;
-  int count = 0;    // sextets in buffer
-  int padding = 0;  // '=' seen
-  for (char c : text) {
-    if (skip_whitespace && (c == '\n' || c == '\r' || c == ' ' || c == '\t')) continue;
-    if (c == '=') {
-      ++padding;
-      if (padding > 2) return std::nullopt;
-      continue;
-    }
-    if (padding > 0) return std::nullopt;  // data after padding
-    const int v = base64_value(c);
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-    if (++count == 4) {
-      out.push_back(static_cast<char>((buffer >> 16) & 0xFF));
-      out.push_back(static_cast<char>((buffer >> 8) & 0xFF));
-      out.push_back(static_cast<char>(buffer & 0xFF));
-      buffer = 0;
-      count = 0;
-    }
-  }
-  if (count == 0 && padding == 0) return out;
-  if (count == 2 && padding == 2) {
-    out.push_back(static_cast<char>((buffer >> 4) & 0xFF));
-    return out;
-  }
-  if (count == 3 && padding == 1) {
-    out.push_back(static_cast<char>((buffer >> 10) & 0xFF));
-    out.push_back(static_cast<char>((buffer >> 2) & 0xFF));
-    return out;
-  }
-  return std::nullopt;
+  constexpr std::string_view whitespace = "\n\r \t";
+  if (!skip_whitespace || text.find_first_of(whitespace) == std::string_view::npos)
+    return base64_decode_strict(text);
+  std::string compact;
+  compact.reserve(text.size());
+  for (char c : text)
+    if (whitespace.find(c) == std::string_view::npos) compact.push_back(c);
+  return base64_decode_strict(compact);
 }
 
 }  // namespace detail

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,18 +22,26 @@ namespace detail {
 inline constexpr std::size_t max_json_depth = 64;
 
 /// True when `text` opens more than `limit` nested arrays or objects (strings are skipped).
+/// Runs before every parse, so strings (most of a Postal body) are skipped with memchr.
 inline bool json_nesting_exceeds(std::string_view text, std::size_t limit) noexcept {
+  const char* const data = text.data();
+  const std::size_t n = text.size();
   std::size_t depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = data[i];
+    if (c == '"') {  // skip to the closing quote: one preceded by an even run of backslashes
+      for (std::size_t from = i + 1;;) {
+        const void* hit = std::memchr(data + from, '"', n - from);
+        if (hit == nullptr) return false;  // unterminated: the parser rejects it
+        const auto quote = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
+        std::size_t backslashes = 0;
+        while (quote - backslashes > from && data[quote - backslashes - 1] == '\\') ++backslashes;
+        from = quote + 1;
+        if (backslashes % 2 == 0) {
+          i = quote;
+          break;
+        }
+      }
     } else if (c == '[' || c == '{') {
       if (++depth > limit) return true;
     } else if ((c == ']' || c == '}') && depth > 0) {

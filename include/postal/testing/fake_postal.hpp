@@ -3,14 +3,16 @@
 // It answers Postal's legacy API (send/message, send/raw, messages/message,
 // messages/deliveries) with the bytes Postal 3.3.3+ sends: HTTP 200 envelopes with the exact
 // error codes, texts and order, per-recipient ids and tokens, the nine expansions, deliveries,
-// Rails' JSON escaping and float format. Tests can record deliveries, loads and clicks, inspect
-// what was stored and inject faults.
+// Rails' JSON escaping and float format. Tests can record deliveries, bounces, loads and clicks
+// and take the signed webhooks Postal would send for them (fake_postal_events.hpp), fetch the
+// JWKS at /.well-known/jwks.json, inspect what was stored and inject faults.
 #pragma once
 
 #include <postal/error.hpp>
 #include <postal/models.hpp>
 #include <postal/result.hpp>
 #include <postal/testing/fake_postal_actions.hpp>
+#include <postal/testing/fake_postal_events.hpp>
 #include <postal/testing/fake_server_state.hpp>
 #include <postal/testing/rails_json.hpp>
 #include <postal/testing/rails_request.hpp>
@@ -60,11 +62,15 @@ enum class FaultTiming {
 /// options.transport = fake;
 /// // ... send mail with a postal::Client, then:
 /// fake->record_delivery(1, {postal::DeliveryStatus::Sent, "Message accepted", "250 OK"});
+/// auto hooks = fake->take_webhooks();  // the signed MessageSent webhook
 /// @endcode
+///
+/// Besides Postal's legacy API it serves `GET /.well-known/jwks.json` (no API key), the public
+/// half of its webhook signing key (see FakePostalEvents).
 ///
 /// @par Thread Safety
 /// Every member function may be called from many threads at once (one mutex).
-class FakePostal : public Transport {
+class FakePostal : public Transport, public FakePostalEvents {
  public:
   /// A server with the default key and domain (see the class comment).
   FakePostal() = default;
@@ -176,54 +182,6 @@ class FakePostal : public Transport {
     return response;
   }
 
-  // --- test hooks --------------------------------------------------------------------------
-
-  /// Records a delivery attempt for message `message_id`, as Postal's sender would
-  /// (Message#create_delivery): the message takes the attempt's status and timestamp, and is
-  /// held with hold_expiry now + 7 days when the status is Held. Details and output are cut to
-  /// 250 characters, time rounded to 2 decimals. Returns the delivery id.
-  /// Throws std::out_of_range for an unknown message.
-  std::int64_t record_delivery(std::int64_t message_id, DeliveryAttempt attempt = {}) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    StoredMessage& message = state_.message_or_throw(message_id);
-    StoredDelivery delivery;
-    delivery.id = state_.next_delivery_id++;
-    delivery.message_id = message_id;
-    delivery.status = attempt.status;
-    delivery.details = detail::utf8_prefix(attempt.details, 250);
-    delivery.output = detail::utf8_prefix(attempt.output, 250);
-    delivery.sent_with_ssl = attempt.sent_with_ssl;
-    delivery.log_id = std::move(attempt.log_id);
-    if (attempt.time) delivery.time = std::round(*attempt.time * 100) / 100;  // decimal(8,2)
-    const std::int64_t now = state_.next_micros();
-    delivery.timestamp = attempt.timestamp ? *attempt.timestamp : detail::micros_to_seconds(now);
-    message.status = delivery.status;
-    message.last_delivery_attempt = delivery.timestamp;
-    message.held = delivery.status == DeliveryStatus::Held;
-    message.hold_expiry = std::nullopt;
-    if (message.held)
-      message.hold_expiry = detail::micros_to_seconds(now + std::int64_t{7} * 24 * 3600 * 1000000);
-    message.deliveries.push_back(std::move(delivery));
-    return message.deliveries.back().id;
-  }
-  /// Records a load of the tracking pixel (now). Throws std::out_of_range for an unknown
-  /// message.
-  void record_load(std::int64_t message_id, std::string ip_address,
-                   std::optional<std::string> user_agent = std::nullopt) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    StoredMessage& message = state_.message_or_throw(message_id);
-    message.loads.push_back({std::move(ip_address), std::move(user_agent),
-                             detail::micros_to_seconds(state_.next_micros())});
-  }
-  /// Records a click on a tracked link (now). Throws std::out_of_range for an unknown message.
-  void record_click(std::int64_t message_id, std::string url, std::string ip_address,
-                    std::optional<std::string> user_agent = std::nullopt) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    StoredMessage& message = state_.message_or_throw(message_id);
-    message.clicks.push_back({std::move(url), std::move(ip_address), std::move(user_agent),
-                              detail::micros_to_seconds(state_.next_micros())});
-  }
-
   // --- inspection --------------------------------------------------------------------------
 
   /// Every stored message, by id.
@@ -279,8 +237,12 @@ class FakePostal : public Transport {
   /// and the envelope.
   HttpResponse handle(const HttpRequest& request, Clock::time_point started) {
     const auto [path, query] = detail::split_url(request.url);
-    const auto action = detail::route_action(path, state_.path_prefix);
     const std::string& method = request.method;
+    if (detail::is_jwks_path(path, state_.path_prefix)) {  // no authentication (spec §2.5)
+      if (method == "GET" || method == "HEAD") return jwks_response();
+      return detail::rails_error_page(404, request.headers);
+    }
+    const auto action = detail::route_action(path, state_.path_prefix);
     const bool routed_method = method == "GET" || method == "POST" || method == "PUT" ||
                                method == "PATCH" || method == "HEAD";
     if (!action || !routed_method) return detail::rails_error_page(404, request.headers);
@@ -337,8 +299,6 @@ class FakePostal : public Transport {
     return response;
   }
 
-  mutable std::mutex mutex_;
-  detail::FakeServerState state_;
   std::deque<Fault> faults_;
   std::vector<HttpRequest> requests_;
   std::size_t request_count_ = 0;

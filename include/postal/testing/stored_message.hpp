@@ -15,15 +15,17 @@ POSTAL_BEGIN_NAMESPACE
 namespace testing {
 
 /// A delivery outcome to record with FakePostal::record_delivery, as Postal's sender would.
+/// messages/deliveries reports "" details/output as null and a nullopt sent_with_ssl as false;
+/// the webhook keeps "" and null (spec §2.4, §3.3).
 ///
 /// @code
 /// fake.record_delivery(id, {postal::DeliveryStatus::SoftFail, "no server found", "404"});
 /// @endcode
 struct DeliveryAttempt {
   DeliveryStatus status = DeliveryStatus::Sent;  ///< outcome; Held also holds the message
-  std::string details{};                         ///< human text ("" is reported as null)
-  std::string output{};                          ///< raw SMTP/HTTP response ("" → null)
-  std::optional<bool> sent_with_ssl{};           ///< nullopt: not applicable (reported false)
+  std::string details{};                         ///< human text
+  std::string output{};                          ///< raw SMTP/HTTP response
+  std::optional<bool> sent_with_ssl{};           ///< nullopt: not applicable
   std::optional<double> time{};                  ///< seconds the attempt took
   std::optional<std::string> log_id{};           ///< sender log id, e.g. "AB12CD34"
   std::optional<double> timestamp{};             ///< epoch seconds; nullopt: now
@@ -55,6 +57,7 @@ struct StoredClick {
   std::string ip_address{};                 ///< client address
   std::optional<std::string> user_agent{};  ///< client user agent
   double timestamp = 0;                     ///< epoch seconds
+  std::string token{};                      ///< the link token (one per URL of a message)
 };
 
 /// A message FakePostal created: one per recipient of each send, as Postal does.

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 POSTAL_BEGIN_NAMESPACE
 namespace testing {
@@ -38,6 +39,35 @@ struct TestKeyPair {
 /// Generates a fresh RSA key pair (exponent 65537) of `bits` bits (1024 to 16384).
 /// Larger keys take longer (4096 bits: typically under a second or two).
 POSTAL_API Result<TestKeyPair> generate_test_key(int bits = 2048);
+
+/// The public half of a webhook signing key, in every form Postal publishes it.
+struct PublishedKey {
+  std::string public_pem;   ///< SubjectPublicKeyInfo `-----BEGIN PUBLIC KEY-----`
+  std::string kid;          ///< `X-Postal-Signature-KID` and the JWKS `kid` (64 hex digits)
+  std::string dkim_record;  ///< `v=DKIM1; t=s; h=sha256; p=<base64 DER>;` (spec §4.2)
+  std::string jwks;         ///< the `/.well-known/jwks.json` body (spec §2.5)
+};
+
+/// What a Postal server with this private key publishes: the public key PEM, the KID, the
+/// DKIM-style TXT record (`postal default-dkim-record`) and the JWKS document, compact, keys in
+/// ruby-jwt's order: `{"keys":[{"kty":"RSA","n":…,"e":…,"use":"sig","alg":"RS256","kid":…}]}`
+/// (`n`, `e`: unpadded base64url of the big-endian integers).
+///
+/// Accepts the same PEM private keys as `sign_webhook`; anything else is an
+/// ErrorCode::InvalidArgument error. Never throws.
+///
+/// @code
+/// auto published = postal::testing::published_key(keys.private_pem).value();
+/// serve("/.well-known/jwks.json", published.jwks);
+/// @endcode
+POSTAL_API Result<PublishedKey> published_key(std::string_view private_key_pem);
+
+/// Just the JWKS document of `published_key`.
+inline Result<std::string> jwks_for_private_key(std::string_view private_key_pem) {
+  auto published = published_key(private_key_pem);
+  if (!published) return published.error();
+  return std::move(published->jwks);
+}
 
 }  // namespace testing
 POSTAL_END_NAMESPACE
