@@ -9,11 +9,13 @@
 
 #include "support/fake_postal_server.hpp"
 
+#include <cstddef>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -139,7 +141,29 @@ int main() {
     std::cout << "  #" << d.id << " " << d.status_name << ": " << d.details.value_or("") << " ["
               << d.output.value_or("") << "]" << (d.sent_with_ssl ? " TLS" : "") << '\n';
 
-  // 4. Errors are values: a wrong id is Postal's MessageNotFound.
+  // 4. A batch: one request per message, several in flight, one result per message in order.
+  std::vector<postal::SendMessageRequest> batch;
+  for (int i = 1; i <= 5; ++i) {
+    postal::SendMessageRequest item;
+    item.to = {to};
+    item.from = from;
+    item.subject = "Batch message " + std::to_string(i);
+    item.plain_body = "Message " + std::to_string(i) + " of a send_many batch.\n";
+    batch.push_back(item);
+  }
+  batch[3].to.clear();  // an invalid item fails alone, before sending
+  postal::BatchOptions batch_options;
+  batch_options.max_in_flight = 4;
+  auto results = client.send_many(batch, batch_options);
+  std::cout << "\nsend_many: " << results.size() << " results\n";
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i])
+      std::cout << "  #" << i << " sent, id " << results[i]->messages.begin()->second.id << '\n';
+    else
+      std::cout << "  #" << i << " " << results[i].error().describe() << '\n';
+  }
+
+  // 5. Errors are values: a wrong id is Postal's MessageNotFound.
   auto missing = client.get_message(999999);
   if (!missing) std::cout << "\nget_message(999999): " << missing.error().describe() << '\n';
   std::cout << "\nDone.\n";

@@ -258,18 +258,28 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
     if (request.method != "POST")
       check(curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str()));
     if (request.method == "POST" || has_body) {
-      // The body goes through on_read, never CURLOPT_POSTFIELDS: when a reused connection dies
-      // after the request was written, libcurl sends POSTFIELDS again on a new connection on its
-      // own (the server may act twice). With a read callback it must rewind first, on_seek
-      // refuses, and the transfer fails with CURLE_SEND_FAIL_REWIND instead. The known size
-      // gives a Content-Length (not chunked).
-      check(curl_easy_setopt(handle, CURLOPT_POST, 1L));
+      // When a reused connection dies after the request was written, libcurl sends the request
+      // again on a new connection on its own (the server may act twice). That must not happen.
+      // The known size gives a Content-Length (not chunked).
       check(
           curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, to_curl_off(request.body.size())));
+#if POSTAL_CURL_HAS_PREREQ
+      // The body goes in CURLOPT_POSTFIELDS (not copied; headers and body leave in one write),
+      // and on_prereq, which libcurl calls before each request it makes on a connection,
+      // refuses every call after the first: the retry fails with CURLE_ABORTED_BY_CALLBACK.
+      check(curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data()));
+      check(curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, &CurlExchange::on_prereq));
+      check(curl_easy_setopt(handle, CURLOPT_PREREQDATA, static_cast<void*>(this)));
+#else
+      // libcurl < 7.80 has no pre-request callback: the body goes through on_read. Before a
+      // retry libcurl must rewind it, on_seek refuses, and the transfer fails with
+      // CURLE_SEND_FAIL_REWIND instead.
+      check(curl_easy_setopt(handle, CURLOPT_POST, 1L));
       check(curl_easy_setopt(handle, CURLOPT_READFUNCTION, &CurlExchange::on_read));
       check(curl_easy_setopt(handle, CURLOPT_READDATA, static_cast<void*>(this)));
       check(curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, &CurlExchange::on_seek));
       check(curl_easy_setopt(handle, CURLOPT_SEEKDATA, static_cast<void*>(this)));
+#endif
     }
   }
 
@@ -290,7 +300,7 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
 
 Result<HttpResponse> CurlExchange::finish(CURLcode code) {
   if (too_large_ || code == CURLE_FILESIZE_EXCEEDED)
-    return error(ErrorCode::Transport, SendState::MaybeSent,
+    return error(ErrorCode::ResponseTooLarge, SendState::MaybeSent,
                  "the response exceeded the limit of " +
                      std::to_string(config_->options.max_response_bytes) +
                      " bytes (CurlOptions::max_response_bytes); the request may have reached the "
@@ -308,7 +318,8 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
 
   const SendState state = failure_state(code);
   std::string what;
-  if (code == CURLE_SEND_FAIL_REWIND) {  // on_seek refused libcurl's own resend
+  if (code == CURLE_SEND_FAIL_REWIND || (code == CURLE_ABORTED_BY_CALLBACK && resend_refused_)) {
+    // on_seek or on_prereq refused libcurl's own resend
     what =
         "the connection closed after the request was written, before any response; it was "
         "not sent again";
@@ -330,7 +341,7 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
 SendState CurlExchange::failure_state(CURLcode code) const {
   long written = -1;  // request bytes written to the socket, summed over libcurl's retries
   if (curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &written) != CURLE_OK) written = -1;
-  const bool nothing_written = written == 0 && body_offset_ == 0;
+  const bool nothing_written = written == 0 && body_offset_ == 0 && !resend_refused_;
   if (nothing_written && (curl_code_proves_not_sent(code) || code == CURLE_OPERATION_TIMEDOUT))
     return SendState::NotSent;
   return SendState::MaybeSent;
@@ -383,6 +394,17 @@ std::size_t CurlExchange::on_read(char* buffer, std::size_t size, std::size_t co
   exchange->body_offset_ += length;
   return length;
 }
+
+#if POSTAL_CURL_HAS_PREREQ
+// libcurl calls this once a connection is ready, before it writes the request: once for the
+// request, and again only for its own retry on a new connection, which is refused.
+int CurlExchange::on_prereq(void* self, char*, char*, int, int) {
+  auto* exchange = static_cast<CurlExchange*>(self);
+  if (++exchange->prereq_calls_ == 1) return CURL_PREREQFUNC_OK;
+  exchange->resend_refused_ = true;
+  return CURL_PREREQFUNC_ABORT;
+}
+#endif
 
 // libcurl rewinds the body before it sends the request again (its own retry on a new
 // connection, or an authentication round). Allowed only while nothing was read: once a byte

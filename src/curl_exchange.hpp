@@ -15,6 +15,14 @@
 #include <string_view>
 #include <vector>
 
+// libcurl 7.80 added CURLOPT_PREREQFUNCTION, which lets a request body go in CURLOPT_POSTFIELDS
+// while libcurl's own resend stays refused.
+#if LIBCURL_VERSION_NUM >= 0x075000
+#define POSTAL_CURL_HAS_PREREQ 1
+#else
+#define POSTAL_CURL_HAS_PREREQ 0
+#endif
+
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
 
@@ -61,6 +69,10 @@ class CurlExchange {
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* self);
   static int on_seek(void* self, curl_off_t offset, int origin);
+#if POSTAL_CURL_HAS_PREREQ
+  static int on_prereq(void* self, char* remote_ip, char* local_ip, int remote_port,
+                       int local_port);
+#endif
   std::optional<Error> check_request() const;
   bool take_response_bytes(std::size_t length) noexcept;
   void header_line(std::string_view line);
@@ -80,6 +92,8 @@ class CurlExchange {
   std::size_t response_bytes_ = 0;  // header and body bytes received, against the limit
   bool too_large_ = false;          // the response exceeded options.max_response_bytes
   bool callback_failed_ = false;    // a callback could not allocate; the transfer was aborted
+  int prereq_calls_ = 0;            // requests libcurl was about to write (on_prereq)
+  bool resend_refused_ = false;     // libcurl tried to send the request again; it was refused
 };
 
 /// Whether a libcurl failure, on a transfer that wrote no request byte, proves that nothing

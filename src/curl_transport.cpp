@@ -330,6 +330,8 @@ class CurlTransport final : public Transport {
       return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
                                      "could not create a libcurl handle");
     if (auto invalid = transfer.exchange.prepare(transfer.easy.get(), share_.get())) return invalid;
+    // Wait for a connection that may multiplex (HTTP/2) rather than open one per transfer.
+    curl_easy_setopt(transfer.easy.get(), CURLOPT_PIPEWAIT, 1L);
     if (curl_multi_add_handle(multi, transfer.easy.get()) != CURLM_OK)
       return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
                                      "could not start the transfer");

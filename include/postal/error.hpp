@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -12,16 +15,18 @@ POSTAL_BEGIN_NAMESPACE
 
 /// What kind of failure an Error describes.
 enum class ErrorCode {
-  Transport,        ///< no HTTP response: DNS, connect, TLS, reset
-  Timeout,          ///< no complete response within the deadline
-  Http,             ///< a non-200 HTTP status (proxy error page, 5xx, 404 for a wrong base_url)
-  Api,              ///< envelope status "error"; `api_code` holds Postal's code
-  Parameter,        ///< envelope status "parameter-error" (Postal sends only a message)
-  Decode,           ///< the body is not the JSON shape Postal sends
-  InvalidArgument,  ///< rejected before sending (client-side validation)
-  Signature,        ///< webhook: signature missing, malformed or not valid for any known key
-  UnknownKey,       ///< webhook: the KID header names no key we hold
-  Replay,           ///< webhook: stale timestamp or uuid already seen
+  Transport,         ///< no HTTP response: DNS, connect, TLS, reset
+  Timeout,           ///< no complete response within the deadline
+  Http,              ///< a non-200 HTTP status (proxy error page, 5xx, 404 for a wrong base_url)
+  Api,               ///< envelope status "error"; `api_code` holds Postal's code
+  Parameter,         ///< envelope status "parameter-error" (Postal sends only a message)
+  Decode,            ///< the body is not the JSON shape Postal sends
+  InvalidArgument,   ///< rejected before sending (client-side validation)
+  Signature,         ///< webhook: signature missing, malformed or not valid for any known key
+  UnknownKey,        ///< webhook: the KID header names no key we hold
+  Replay,            ///< webhook: stale timestamp or uuid already seen
+  Aborted,           ///< send_many: not attempted, because the batch stopped early (NotSent)
+  ResponseTooLarge,  ///< the response exceeded CurlOptions::max_response_bytes (MaybeSent)
 };
 
 /// Whether a failed request may have created mail on the server.
@@ -55,6 +60,10 @@ inline const char* to_string(ErrorCode code) noexcept {
       return "UnknownKey";
     case ErrorCode::Replay:
       return "Replay";
+    case ErrorCode::Aborted:
+      return "Aborted";
+    case ErrorCode::ResponseTooLarge:
+      return "ResponseTooLarge";
   }
   return "Unknown";
 }
@@ -75,6 +84,10 @@ struct Error {
   /// Whether the request may have created mail. Defaults to MaybeSent, so an error that forgets
   /// to say is never taken as safe to resend.
   SendState send_state = SendState::MaybeSent;
+  /// The server's `Retry-After` (429, 503), converted to a duration, when it sent a usable one.
+  std::optional<std::chrono::milliseconds> retry_after;
+  /// How many HTTP requests the call made before giving up (retries included); 0 when none.
+  std::size_t attempts = 0;
 
   /// One line for logs: "Api (InvalidServerAPIKey): The API token ... [NotSent]" (the HTTP
   /// status is shown when it is not 200).
@@ -84,6 +97,7 @@ struct Error {
     if (http_status != 0 && http_status != 200)
       out += " [HTTP " + std::to_string(http_status) + "]";
     out += ": " + message;
+    if (attempts > 1) out += " (after " + std::to_string(attempts) + " attempts)";
     out += " [";
     out += to_string(send_state);
     out += "]";

@@ -128,10 +128,8 @@ inline ActivityEntries parse_activity(const nlohmann::json& j) {
   return out;
 }
 
-}  // namespace detail
-
-/// The `send/message` parameters for a request (attachments base64-encoded).
-inline void to_json(nlohmann::json& j, const SendMessageRequest& r) {
+/// Every `send/message` parameter except `attachments`.
+inline void put_message_fields(nlohmann::json& j, const SendMessageRequest& r) {
   j = nlohmann::json::object();
   j["to"] = r.to;
   j["cc"] = r.cc;
@@ -145,6 +143,12 @@ inline void to_json(nlohmann::json& j, const SendMessageRequest& r) {
   detail::put_optional(j, "tag", r.tag);
   j["bounce"] = r.bounce;
   if (!r.headers.empty()) j["headers"] = r.headers;
+}
+}  // namespace detail
+
+/// The `send/message` parameters for a request (attachments base64-encoded).
+inline void to_json(nlohmann::json& j, const SendMessageRequest& r) {
+  detail::put_message_fields(j, r);
   if (!r.attachments.empty()) {
     auto& list = j["attachments"] = nlohmann::json::array();
     for (const auto& a : r.attachments) {

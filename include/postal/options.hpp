@@ -1,10 +1,13 @@
 // postal-cpp: settings of a Client.
 #pragma once
 
+#include <postal/retry.hpp>
 #include <postal/transport.hpp>
 #include <postal/version.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,7 +31,24 @@ struct ClientOptions {
   /// Deadline for one whole HTTP exchange; must be positive.
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   /// How requests travel. nullptr: the libcurl transport with default CurlOptions.
-  std::shared_ptr<Transport> transport;
+  std::shared_ptr<Transport> transport{};
+  /// When a failed request is tried again (see RetryOptions: reads after transient failures,
+  /// sends only when they provably never left). RetryOptions::none() turns retrying off.
+  RetryOptions retry{};
+};
+
+/// Settings of one Client::send_many call.
+struct BatchOptions {
+  /// The most requests in flight at once (HTTP/2 streams or HTTP/1.1 connections). Must be at
+  /// least 1.
+  std::size_t max_in_flight = 8;
+  /// After the first item refused with `AccessDenied`, `InvalidServerAPIKey` or
+  /// `ServerSuspended`, the items not yet handed to the transport are not sent: they fail with
+  /// ErrorCode::Aborted, NotSent.
+  bool stop_on_auth_error = true;
+  /// Called after each item is settled, with the number settled so far and the total, from the
+  /// calling thread. An exception from it stops the batch like an authentication error.
+  std::function<void(std::size_t done, std::size_t total)> progress{};
 };
 
 POSTAL_END_NAMESPACE

@@ -7,5 +7,6 @@
 #include <postal/models.hpp>
 #include <postal/options.hpp>
 #include <postal/result.hpp>
+#include <postal/retry.hpp>
 #include <postal/transport.hpp>
 #include <postal/version.hpp>

@@ -91,9 +91,9 @@ struct HttpResponse {
 
 /// The only seam to the network: implement it to plug in your own HTTP stack or a test double.
 ///
-/// `send` returns an error only when there is no HTTP response (ErrorCode::Transport or
-/// ErrorCode::Timeout) and must say in `send_state` whether the request may have reached the
-/// server. Implementations must be safe to call from many threads at once.
+/// `send` returns an error only when there is no complete HTTP response (ErrorCode::Transport,
+/// Timeout or ResponseTooLarge) and must say in `send_state` whether the request may have reached
+/// the server. Implementations must be safe to call from many threads at once.
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -117,9 +117,9 @@ class Transport {
 struct CurlOptions {
   bool verify_peer = true;  ///< verify the server's TLS certificate chain
   bool verify_host = true;  ///< verify that the certificate names the host
-  std::string ca_file;      ///< CA bundle file (PEM); empty: libcurl's default
-  std::string ca_path;      ///< CA directory; empty: libcurl's default
-  std::string proxy;        ///< proxy URL, e.g. "http://proxy:3128"; empty: none
+  std::string ca_file{};    ///< CA bundle file (PEM); empty: libcurl's default
+  std::string ca_path{};    ///< CA directory; empty: libcurl's default
+  std::string proxy{};      ///< proxy URL, e.g. "http://proxy:3128"; empty: none
   std::chrono::milliseconds connect_timeout{10000};  ///< deadline for DNS + TCP + TLS; > 0
   std::size_t max_idle_connections = 16;             ///< easy handles kept for reuse
   /// How long a kept-alive connection may sit unused and still be reused (CURLOPT_MAXAGE_CONN;
@@ -129,7 +129,8 @@ struct CurlOptions {
   /// this below the server's timeout lowers the chance of that race. Must not be negative.
   std::chrono::seconds max_idle_time{15};
   /// The most bytes of one response (header lines and body) accepted. A larger response fails
-  /// with ErrorCode::Transport, MaybeSent, instead of filling memory. Must be positive.
+  /// with ErrorCode::ResponseTooLarge, MaybeSent (never retried), instead of filling memory.
+  /// Must be positive.
   std::size_t max_response_bytes = std::size_t{64} << 20;
 };
 

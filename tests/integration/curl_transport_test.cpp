@@ -653,7 +653,7 @@ TEST_CASE("curl transport: a response larger than max_response_bytes fails, mayb
   for (const auto& reply : replies) {
     REQUIRE_FALSE(reply.has_value());
     INFO(reply.error().describe());
-    CHECK(reply.error().code == ErrorCode::Transport);
+    CHECK(reply.error().code == ErrorCode::ResponseTooLarge);
     CHECK(reply.error().send_state == SendState::MaybeSent);
     CHECK(reply.error().message.find("response exceeded the limit of 1000 bytes") !=
           std::string::npos);

@@ -5,6 +5,9 @@
 
 #include <postal/transport.hpp>
 
+#include <sys/socket.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -33,6 +36,9 @@ bool pseudo_request_header(const std::string& name) {
   return name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" ||
          name == "LOCAL_PORT";
 }
+
+constexpr std::size_t kWorkerThreads = 72;
+constexpr int kListenBacklog = 512;
 
 }  // namespace
 
@@ -105,7 +111,20 @@ FakePostalServer::FakePostalServer(std::shared_ptr<postal::Transport> handler)
         out.headers.erase(kForwardedMarker);
         return httplib::Server::HandlerResponse::Handled;
       }));
+  // One thread per connection (httplib keeps a thread on each kept-alive connection): enough for
+  // a client with 64 requests in flight.
+  impl->server.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  // Debian's compiled cpp-httplib listens with a backlog of 5: a burst of new connections then
+  // overflows the accept queue and, with SYN cookies, the kernel resets some of them. Raise the
+  // backlog on the listening socket (listen() again updates it on Linux).
+  std::atomic<int> listen_fd{-1};
+  impl->server.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = static_cast<int>(sock);
+  });
   impl->port = impl->server.bind_to_any_port("127.0.0.1");
+  if (impl->port > 0 && listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
+  impl->server.set_socket_options(httplib::default_socket_options);
   if (impl->port <= 0) throw std::runtime_error("FakePostalServer: cannot bind 127.0.0.1");
   impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

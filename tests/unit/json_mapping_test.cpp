@@ -7,6 +7,7 @@
 #include "support/scripted_transport.hpp"
 
 #include <postal/detail/base64.hpp>
+#include <postal/detail/send_body.hpp>
 #include <postal/json.hpp>
 #include <postal/models.hpp>
 
@@ -754,4 +755,38 @@ TEST_CASE("base64 decoding rejects characters outside the alphabet") {
     CHECK_FALSE(base64_decode("Zm9v-mFy", lenient).has_value());  // base64url is not accepted
     CHECK_FALSE(base64_decode("Zm9v_mFy", lenient).has_value());
   }
+}
+
+TEST_CASE("send bodies are written straight to text and mean exactly what to_json says") {
+  postal::SendMessageRequest m;
+  m.to = {"a@example.com", "B <b@example.com>"};
+  m.from = "sales@example.com";
+  m.subject = "Quote \" and \\ and \xc3\xa9";
+  m.plain_body = "line\nbreak";
+  m.headers = {{"X-One", "1"}};
+  for (const std::string& body :
+       {std::string(), std::string("x"), std::string("xy"), std::string("\0\xff\x10 binary", 10)}) {
+    m.attachments.push_back({"f\"" + std::to_string(body.size()) + ".bin", "", body});
+    m.attachments.push_back({"g.txt", "text/plain", body});
+  }
+  nlohmann::json expected;
+  to_json(expected, m);
+  CHECK(nlohmann::json::parse(postal::detail::encode_send_body_text(m)) == expected);
+  m.attachments.clear();
+  to_json(expected, m);
+  CHECK(nlohmann::json::parse(postal::detail::encode_send_body_text(m)) == expected);
+
+  postal::SendRawRequest raw;
+  raw.mail_from = "a@example.com";
+  raw.rcpt_to = {"b@example.com"};
+  raw.data = std::string("Subject: x\r\n\r\n\0\x01", 16);
+  raw.bounce = true;
+  nlohmann::json expected_raw;
+  to_json(expected_raw, raw);
+  CHECK(nlohmann::json::parse(postal::detail::encode_send_body_text(raw)) == expected_raw);
+
+  m.attachments.push_back({"bad\xff.txt", "", "x"});
+  auto refused = postal::detail::send_body(m);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == postal::ErrorCode::InvalidArgument);
 }

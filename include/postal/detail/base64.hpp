@@ -14,12 +14,12 @@ namespace detail {
 
 /// Base64 with '=' padding. `line_length` > 0 inserts '\n' after every `line_length` output
 /// characters and at the end (Ruby's Base64.encode64 uses 60); 0 gives one line (strict).
-inline std::string base64_encode(std::string_view bytes, std::size_t line_length = 0) {
+/// Appends the encoding to `out` (which grows once, to its final size).
+inline void append_base64(std::string& out, std::string_view bytes, std::size_t line_length = 0) {
   static constexpr char alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const std::size_t encoded = (bytes.size() + 2) / 3 * 4;
-  std::string out;
-  out.reserve(encoded + (line_length ? encoded / line_length + 1 : 0));
+  out.reserve(out.size() + encoded + (line_length ? encoded / line_length + 1 : 0));
   std::size_t column = 0;
   auto put = [&](char c) {
     out.push_back(c);
@@ -46,6 +46,12 @@ inline std::string base64_encode(std::string_view bytes, std::size_t line_length
     put('=');
   }
   if (line_length && column != 0) out.push_back('\n');
+}
+
+/// Base64 with '=' padding, as a new string (see append_base64).
+inline std::string base64_encode(std::string_view bytes, std::size_t line_length = 0) {
+  std::string out;
+  append_base64(out, bytes, line_length);
   return out;
 }
 

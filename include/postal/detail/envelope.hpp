@@ -3,12 +3,14 @@
 
 #include <postal/detail/json_read.hpp>
 #include <postal/detail/redact.hpp>
+#include <postal/detail/retry.hpp>
 #include <postal/result.hpp>
 #include <postal/transport.hpp>
 #include <postal/version.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -54,10 +56,14 @@ inline Result<nlohmann::json> decode_envelope(const HttpResponse& response,
     e.body = body_excerpt(response.body, secret);
     return e;
   };
-  if (response.status != 200)
-    return fail(ErrorCode::Http, send_state_for_http_status(response.status),
-                "Postal answered HTTP " + std::to_string(response.status) +
-                    " (expected 200 with a JSON envelope)");
+  if (response.status != 200) {
+    Error e = fail(ErrorCode::Http, send_state_for_http_status(response.status),
+                   "Postal answered HTTP " + std::to_string(response.status) +
+                       " (expected 200 with a JSON envelope)");
+    if (auto retry_after = response.headers.get("Retry-After"))
+      e.retry_after = parse_retry_after(*retry_after, std::chrono::system_clock::now());
+    return e;
+  }
   if (json_nesting_exceeds(response.body, max_json_depth))
     return fail(ErrorCode::Decode, SendState::MaybeSent,
                 "Postal answered HTTP 200 with JSON nested deeper than " +

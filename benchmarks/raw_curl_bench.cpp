@@ -1,0 +1,261 @@
+// raw_curl_bench: the least a program can do with libcurl to send the benchmark message, as the
+// baseline of scripts/bench-send.sh (issue 4). The JSON body is built once, byte for byte what
+// the SDK sends; each request only POSTs it (CURLOPT_POSTFIELDS) and checks for HTTP 200.
+//
+// Usage:
+//   raw_curl_bench seq   URL N [CA_FILE]               one easy handle, keep-alive, N requests
+//   raw_curl_bench multi URL N CONCURRENCY [CA_FILE]   the multi interface, CONCURRENCY transfers
+//                                                      in flight (HTTP/2 multiplexing, PIPEWAIT),
+//                                                      easy handles reused
+// URL is the full endpoint, e.g. https://localhost/api/v1/send/message. CA_FILE (PEM) is also
+// read from $BENCH_CA_FILE. One untimed warm-up (seq: 1 request; multi: 4 x CONCURRENCY
+// requests) opens the connections first. Besides secs and rps, the RESULT line reports the HTTP
+// version of the last response (http=1.1 or http=2) and the connections opened in the timed part.
+//
+// Two switches (environment, seq mode only) add back one thing the SDK does per request, to
+// attribute a gap between the SDK and this baseline:
+//   BENCH_RAW_READFUNCTION=1   the body goes through CURLOPT_READFUNCTION (as the SDK's, which
+//                              refuses libcurl's own resend) instead of CURLOPT_POSTFIELDS
+//   BENCH_RAW_DUMP_JSON=1      the body is built for every request (postal::to_json + dump)
+#include "send_bench_common.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char* kProgram = "raw_curl_bench";
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+struct Settings {
+  std::string url;
+  std::string ca_file;
+  std::string body;
+  curl_slist* headers = nullptr;
+  bool read_function = false;  // BENCH_RAW_READFUNCTION
+  bool dump_json = false;      // BENCH_RAW_DUMP_JSON
+};
+
+bool env_flag(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && std::string(value) == "1";
+}
+
+/// The request body as the SDK hands it to libcurl with a read callback.
+struct Upload {
+  const std::string* body = nullptr;
+  std::size_t offset = 0;
+};
+
+std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* upload = static_cast<Upload*>(user);
+  const std::size_t length = std::min(size * count, upload->body->size() - upload->offset);
+  std::memcpy(buffer, upload->body->data() + upload->offset, length);
+  upload->offset += length;
+  return length;
+}
+
+/// One transfer slot: an easy handle set up once and reused for every request.
+struct Transfer {
+  CURL* easy = nullptr;
+  std::string response;
+};
+
+void setup(Transfer& transfer, const Settings& settings, bool pipewait) {
+  transfer.easy = curl_easy_init();
+  if (transfer.easy == nullptr) bench::die(kProgram, "curl_easy_init failed");
+  CURL* easy = transfer.easy;
+  curl_easy_setopt(easy, CURLOPT_URL, settings.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, settings.headers);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, settings.body.c_str());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(settings.body.size()));
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, static_cast<void*>(&transfer.response));
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, static_cast<void*>(&transfer));
+  if (!settings.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_file.c_str());
+  if (pipewait) curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+}
+
+/// Exits unless the transfer succeeded with HTTP 200 and a body.
+void check(Transfer& transfer, CURLcode code, std::size_t index) {
+  if (code != CURLE_OK)
+    bench::die(kProgram,
+               "request " + std::to_string(index) + " failed: " + curl_easy_strerror(code));
+  long status = 0;
+  curl_easy_getinfo(transfer.easy, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200 || transfer.response.empty())
+    bench::die(kProgram, "request " + std::to_string(index) + " answered HTTP " +
+                             std::to_string(status) + ": " + transfer.response.substr(0, 200));
+}
+
+const char* http_version(CURL* easy) {
+  long version = 0;
+  curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+  switch (version) {
+    case CURL_HTTP_VERSION_1_0:
+      return "1.0";
+    case CURL_HTTP_VERSION_1_1:
+      return "1.1";
+    case CURL_HTTP_VERSION_2_0:
+      return "2";
+    default:
+      return "?";
+  }
+}
+
+long connects(CURL* easy) {
+  long count = 0;
+  curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &count);
+  return count;
+}
+
+void run_seq(const Settings& settings, std::size_t n) {
+  Transfer transfer;
+  setup(transfer, settings, false);
+  std::string body = settings.body;
+  Upload upload;
+  upload.body = &body;
+  if (settings.read_function) {
+    curl_easy_setopt(transfer.easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDS, nullptr);
+    curl_easy_setopt(transfer.easy, CURLOPT_READFUNCTION, &on_read);
+    curl_easy_setopt(transfer.easy, CURLOPT_READDATA, static_cast<void*>(&upload));
+  }
+  auto perform = [&] {
+    transfer.response.clear();
+    if (settings.dump_json) {
+      body = bench::message_json();
+      if (!settings.read_function)
+        curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDS, body.c_str());
+    }
+    upload.offset = 0;
+    curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body.size()));
+    return curl_easy_perform(transfer.easy);
+  };
+  check(transfer, perform(), 0);  // warm-up: connection, TLS handshake
+  long opened = 0;
+  const auto start = bench::Clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    check(transfer, perform(), i + 1);
+    opened += connects(transfer.easy);
+  }
+  const double secs = bench::seconds_since(start);
+  std::printf("RESULT mode=seq n=%zu secs=%.3f rps=%.1f http=%s connects=%ld%s%s\n", n, secs,
+              static_cast<double>(n) / secs, http_version(transfer.easy), opened,
+              settings.read_function ? " readfunction=1" : "",
+              settings.dump_json ? " dump_json=1" : "");
+  curl_easy_cleanup(transfer.easy);
+}
+
+/// Runs `count` requests keeping every transfer slot busy; the connections opened.
+long run_batch(CURLM* multi, std::vector<Transfer>& slots, std::size_t count) {
+  std::vector<Transfer*> idle;
+  for (auto& slot : slots) idle.push_back(&slot);
+  std::size_t started = 0;
+  std::size_t done = 0;
+  long opened = 0;
+  while (done < count) {
+    while (!idle.empty() && started < count) {
+      Transfer* transfer = idle.back();
+      idle.pop_back();
+      transfer->response.clear();
+      if (curl_multi_add_handle(multi, transfer->easy) != CURLM_OK)
+        bench::die(kProgram, "curl_multi_add_handle failed");
+      ++started;
+    }
+    int running = 0;
+    const CURLMcode performed = curl_multi_perform(multi, &running);
+    if (performed != CURLM_OK)
+      bench::die(kProgram, std::string("curl_multi_perform: ") + curl_multi_strerror(performed));
+    bool finished_any = false;
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      CURL* easy = message->easy_handle;
+      const CURLcode result = message->data.result;
+      void* slot = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &slot);
+      auto* transfer = static_cast<Transfer*>(slot);
+      check(*transfer, result, done);
+      opened += connects(easy);
+      curl_multi_remove_handle(multi, easy);
+      idle.push_back(transfer);
+      ++done;
+      finished_any = true;
+    }
+    if (!finished_any && done < count) curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+  return opened;
+}
+
+void run_multi(const Settings& settings, std::size_t n, std::size_t concurrency) {
+  CURLM* multi = curl_multi_init();
+  if (multi == nullptr) bench::die(kProgram, "curl_multi_init failed");
+  curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(concurrency));
+  std::vector<Transfer> slots(concurrency);
+  for (auto& slot : slots) setup(slot, settings, true);
+  run_batch(multi, slots, 4 * concurrency);  // warm-up: opens the connections
+  const auto start = bench::Clock::now();
+  const long opened = run_batch(multi, slots, n);
+  const double secs = bench::seconds_since(start);
+  std::printf("RESULT mode=multi n=%zu concurrency=%zu secs=%.3f rps=%.1f http=%s connects=%ld\n",
+              n, concurrency, secs, static_cast<double>(n) / secs, http_version(slots[0].easy),
+              opened);
+  for (auto& slot : slots) curl_easy_cleanup(slot.easy);
+  curl_multi_cleanup(multi);
+}
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: raw_curl_bench seq URL N [CA_FILE]\n"
+               "       raw_curl_bench multi URL N CONCURRENCY [CA_FILE]\n");
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) usage();
+  const std::string mode = argv[1];
+  const int ca_arg = mode == "multi" ? 5 : 4;
+  if (argc < ca_arg || argc > ca_arg + 1) usage();
+  Settings settings;
+  settings.url = argv[2];
+  const std::size_t n = bench::parse_count(kProgram, argv[3], "N");
+  if (argc == ca_arg + 1)
+    settings.ca_file = argv[ca_arg];
+  else if (const char* env = std::getenv("BENCH_CA_FILE"))
+    settings.ca_file = env;
+  settings.body = bench::message_json();
+  settings.read_function = env_flag("BENCH_RAW_READFUNCTION");
+  settings.dump_json = env_flag("BENCH_RAW_DUMP_JSON");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) bench::die(kProgram, "curl_global_init");
+  const std::string key_header = std::string("X-Server-API-Key: ") + bench::kApiKey;
+  for (const char* line : {"Content-Type: application/json", "Accept: application/json",
+                           key_header.c_str(), "Expect:"})
+    settings.headers = curl_slist_append(settings.headers, line);
+
+  if (mode == "seq")
+    run_seq(settings, n);
+  else if (mode == "multi")
+    run_multi(settings, n, bench::parse_count(kProgram, argv[4], "CONCURRENCY"));
+  else
+    usage();
+  curl_slist_free_all(settings.headers);
+  curl_global_cleanup();
+  return 0;
+}

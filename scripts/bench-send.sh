@@ -1,0 +1,365 @@
+#!/usr/bin/env bash
+# Send benchmarks (issue 4): postal-cpp's Client against raw libcurl and Postal's official Node
+# client (@atech/postal), all talking to a local nginx that answers POST /api/v1/send/message
+# with Postal's success envelope. Prints figures, not a test: one table and a ratio/target
+# summary. Run it on a quiet machine, as root (nginx listens on port 443; apt-get needs root, or
+# sudo).
+#
+#   scripts/bench-send.sh                                                  # full run
+#   SEQ_N=300 MANY_N=1000 RSS_SEQ_N=500 ATTACH_MB=20 scripts/bench-send.sh  # smoke run
+#   scripts/bench-send.sh serve     # only start the stand-in (prints its URLs and certificate)
+#                                   # and wait, for profiling the programs by hand; Ctrl-C stops
+#
+# Knobs (environment):
+#   SEQ_N=5000         sequential sends per run (SDK, raw libcurl, Node)
+#   MANY_N=20000       sends per send_many / curl multi run
+#   NODE_MANY_N=       sends of the Node run with 16 in flight (default MANY_N, lowered so that
+#                      the run stays under ~3 minutes; the table says which N was used)
+#   RSS_SEQ_N=10000    sequential sends of the peak-RSS run
+#   ATTACH_MB=20       attachment size (MiB) of the peak-RSS attachment run
+#   CONCURRENCIES="1 4 16 64"     send_many max_in_flight values (and curl multi concurrency)
+#   MANY_PROTOCOLS="h2 h1 http"   protocols of the send_many runs (h2 and http are the must-haves)
+#   REPEAT=2           runs per measurement, interleaved SDK/baseline; the best one is kept
+#   DIAG=0             1: also time the SDK's libcurl transport alone (Transport::send_all of
+#                      pre-built requests: no JSON, no send_many windows) beside each send_many
+#   BUILD_DIR=build-bench-send    JOBS=1 (build parallelism)
+#
+# What it does: installs missing tools with apt-get (nginx-light, libnginx-mod-http-echo, openssl,
+# libcurl4-openssl-dev, the build tools; nodejs/npm only if missing), builds send_bench and
+# raw_curl_bench (Release),
+# runs `npm ci` in benchmarks/node, makes a self-signed certificate (CN=localhost, SAN
+# DNS:localhost, IP:127.0.0.1) in a temporary directory, starts its own nginx there (never the
+# system service; own pid file and error log, no access log; one worker) with listeners
+#   127.0.0.1:443   HTTPS, HTTP/2 offered with ALPN  ("h2";  the Node client speaks HTTP/1.1)
+#   127.0.0.1:8443  HTTPS, HTTP/1.1 only              ("h1")
+#   127.0.0.1:8080  plain HTTP/1.1                    ("http")
+# that read each request body whole (as Postal does; echo_read_request_body) and answer HTTP 200
+# with Postal's success envelope (application/json),
+# runs every measurement in this one run, stops nginx and removes the directory on exit.
+#
+# Every program checks every answer (exit status non-zero otherwise), so a failure stops the run.
+# Message: one recipient, from, subject, tag, one custom header, 1 KiB text + 3 KiB HTML body.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SEQ_N=${SEQ_N:-5000}
+MANY_N=${MANY_N:-20000}
+NODE_MANY_N=${NODE_MANY_N:-}
+RSS_SEQ_N=${RSS_SEQ_N:-10000}
+ATTACH_MB=${ATTACH_MB:-20}
+CONCURRENCIES=${CONCURRENCIES:-"1 4 16 64"}
+MANY_PROTOCOLS=${MANY_PROTOCOLS:-"h2 h1 http"}
+REPEAT=${REPEAT:-2}
+DIAG=${DIAG:-0}
+BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench-send}
+JOBS=${JOBS:-1}
+NODE_BUDGET_SECS=180
+
+log() { echo "bench-send: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+# ------------------------------------------------------------------------------------------
+# Dependencies (apt-get only for what is missing)
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || die "run as root (nginx binds port 443; apt-get needs root)"
+  sudo="sudo"
+fi
+
+missing=()
+need_tool() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need_pkg() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1")
+}
+need_tool nginx nginx-light
+# The stand-in must read every request body, as Postal does: nginx's `return` discards it, and on
+# HTTP/2 nginx counts discarded DATA as overhead and drops the connection ("http2 flood
+# detected") after ~1 MiB of it per connection. The echo module reads the body, then answers.
+ECHO_MODULE=/usr/lib/nginx/modules/ngx_http_echo_module.so
+[[ -e $ECHO_MODULE ]] || missing+=(libnginx-mod-http-echo)
+need_tool openssl openssl
+need_tool node nodejs
+need_tool npm npm
+need_tool cmake cmake
+need_tool ninja ninja-build
+need_tool g++ g++
+need_pkg libcurl4-openssl-dev
+need_pkg libssl-dev
+need_pkg nlohmann-json3-dev
+if [[ ${#missing[@]} -gt 0 ]]; then
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+# ------------------------------------------------------------------------------------------
+# Build (Release) and the Node client
+
+log "building send_bench and raw_curl_bench in $BUILD_DIR"
+cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPOSTAL_BUILD_TESTS=OFF \
+  -DPOSTAL_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$BUILD_DIR" -j"$JOBS" --target send_bench raw_curl_bench >/dev/null ||
+  die "build failed: cmake --build $BUILD_DIR --target send_bench raw_curl_bench"
+SDK="$BUILD_DIR/benchmarks/send_bench"
+RAW="$BUILD_DIR/benchmarks/raw_curl_bench"
+
+NODE_DIR="$ROOT/benchmarks/node"
+if [[ ! -d $NODE_DIR/node_modules/@atech/postal ||
+  $NODE_DIR/package-lock.json -nt $NODE_DIR/node_modules/.package-lock.json ]]; then
+  log "npm ci in benchmarks/node"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# ------------------------------------------------------------------------------------------
+# Certificate and nginx
+
+TMP=$(mktemp -d /tmp/bench-send.XXXXXX)
+NGINX_CONF="$TMP/nginx.conf"
+stop_nginx() {
+  if [[ -s $TMP/nginx.pid ]]; then
+    nginx -c "$NGINX_CONF" -p "$TMP" -e "$TMP/error.log" -s stop 2>/dev/null ||
+      kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true
+    for _ in $(seq 50); do
+      [[ -e $TMP/nginx.pid ]] || break
+      sleep 0.1
+    done
+  fi
+}
+cleanup() {
+  stop_nginx
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+CERT="$TMP/cert.pem"
+
+BODY='{"status":"success","time":0.01,"flags":{},"data":{"message_id":"bench@example.com","messages":{"to@example.com":{"id":1,"token":"abc123"}}}}'
+cat >"$NGINX_CONF" <<EOF
+load_module $ECHO_MODULE;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/body;
+  proxy_temp_path $TMP/proxy;
+  fastcgi_temp_path $TMP/fastcgi;
+  uwsgi_temp_path $TMP/uwsgi;
+  scgi_temp_path $TMP/scgi;
+  keepalive_requests 10000000;   # also the HTTP/2 per-connection request limit (nginx >= 1.19.7)
+  keepalive_timeout 600s;
+  http2_max_concurrent_streams 256;
+  client_max_body_size 100m;     # the attachment run
+  client_body_buffer_size 100m;  # bodies stay in memory (no temporary files)
+  ssl_certificate $TMP/cert.pem;
+  ssl_certificate_key $TMP/key.pem;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_cache shared:BENCH:1m;
+  server {
+    listen 127.0.0.1:443 ssl http2;
+    listen 127.0.0.1:8443 ssl;
+    listen 127.0.0.1:8080;
+    server_name localhost;
+    location = /api/v1/send/message {
+      default_type application/json;
+      echo_read_request_body;
+      echo -n '$BODY';
+    }
+    location / { return 404; }
+  }
+}
+EOF
+for port in 443 8443 8080; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "127.0.0.1:$port is already in use; stop what listens there first"
+  fi
+done
+nginx -c "$NGINX_CONF" -p "$TMP" -e "$TMP/error.log" ||
+  die "nginx did not start: $(cat "$TMP/error.log" 2>/dev/null)"
+for _ in $(seq 50); do
+  [[ -s $TMP/nginx.pid ]] && (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && break
+  sleep 0.1
+done
+
+declare -A URL=([h2]="https://localhost" [h1]="https://localhost:8443" [http]="http://127.0.0.1:8080")
+declare -A PROTO_NAME=([h2]="HTTPS h2 :443" [h1]="HTTPS h1.1 :8443" [http]="HTTP :8080")
+ENDPOINT="/api/v1/send/message"
+export BENCH_CA_FILE="$CERT" NODE_EXTRA_CA_CERTS="$CERT"
+
+# Sanity: every listener answers, with the protocol it should.
+for p in h2 h1 http; do
+  line=$("$RAW" seq "${URL[$p]}$ENDPOINT" 1) || die "no answer from ${URL[$p]}"
+  want=$([[ $p == h2 ]] && echo 2 || echo 1.1)
+  [[ $line == *" http=$want "* ]] || die "${URL[$p]} did not answer over HTTP/$want: $line"
+done
+
+if [[ ${1:-} == serve ]]; then
+  echo "stand-in nginx (pid $(cat "$TMP/nginx.pid")); certificate: $CERT"
+  for p in h2 h1 http; do echo "  ${PROTO_NAME[$p]}: ${URL[$p]}$ENDPOINT"; done
+  echo "  e.g. BENCH_CA_FILE=$CERT $SDK seq ${URL[h2]} 5000"
+  echo "Ctrl-C (or SIGTERM to $$) stops it."
+  sleep infinity &
+  wait $!
+  exit 0
+fi
+
+# ------------------------------------------------------------------------------------------
+# Measurements
+
+declare -A RPS=() NUSED=() RSS=()
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# run KEY COMMAND...: runs it once, keeps the highest rps under KEY.
+run() {
+  local key=$1 line rps
+  shift
+  line=$("$@") || die "failed: $*"
+  line=$(grep '^RESULT ' <<<"$line" | tail -1)
+  rps=$(field rps "$line")
+  [[ -n $rps ]] || die "no RESULT line from: $*"
+  NUSED[$key]=$(field n "$line")
+  if [[ -z ${RPS[$key]:-} ]] || awk -v a="$rps" -v b="${RPS[$key]}" 'BEGIN{exit !(a>b)}'; then
+    RPS[$key]=$rps
+  fi
+  log "$(printf '%-22s %s' "$key" "$line")"
+}
+
+node_bench() { (cd "$NODE_DIR" && node bench.js "$@"); }
+
+started=$(date +%s)
+for ((r = 1; r <= REPEAT; r++)); do
+  log "round $r of $REPEAT: sequential"
+  for p in h2 h1 http; do
+    run "seq/sdk/$p" "$SDK" seq "${URL[$p]}" "$SEQ_N"
+    run "seq/raw/$p" "$RAW" seq "${URL[$p]}$ENDPOINT" "$SEQ_N"
+  done
+  run "seq/node/h2" node_bench seq "$SEQ_N"
+
+  log "round $r of $REPEAT: send_many / curl multi"
+  for p in $MANY_PROTOCOLS; do
+    for c in $CONCURRENCIES; do
+      run "many/sdk/$p/$c" "$SDK" many "${URL[$p]}" "$MANY_N" "$c"
+      if [[ $DIAG == 1 ]]; then
+        run "many/transport/$p/$c" "$SDK" send-all "${URL[$p]}" "$MANY_N" "$c"
+      fi
+      run "many/raw/$p/$c" "$RAW" multi "${URL[$p]}$ENDPOINT" "$MANY_N" "$c"
+    done
+  done
+  if [[ -z $NODE_MANY_N ]]; then  # fit the Node run in ~3 minutes (it beats its own seq rate)
+    NODE_MANY_N=$(awk -v n="$MANY_N" -v rps="${RPS[seq/node/h2]}" -v budget="$NODE_BUDGET_SECS" \
+      'BEGIN { cap = int(rps * budget / 1000) * 1000; if (cap < 1000) cap = 1000;
+               print (n < cap ? n : cap) }')
+  fi
+  run "many/node/h2/16" node_bench many "$NODE_MANY_N" 16
+
+  log "round $r of $REPEAT: peak RSS"
+  for mode in rss-seq rss-attach; do
+    arg=$([[ $mode == rss-seq ]] && echo "$RSS_SEQ_N" || echo "$ATTACH_MB")
+    line=$("$SDK" "$mode" "${URL[h2]}" "$arg") || die "failed: send_bench $mode"
+    log "$(printf '%-22s %s' "$mode" "$line")"
+    peak=$(field peak_kib "$line")
+    if [[ -z ${RSS[$mode/peak]:-} || $peak -lt ${RSS[$mode/peak]} ]]; then
+      RSS[$mode/peak]=$peak
+      RSS[$mode/before]=$(field before_kib "$line")
+    fi
+  done
+done
+elapsed=$(($(date +%s) - started))
+stop_nginx
+
+# ------------------------------------------------------------------------------------------
+# Report
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "n/a"; else print (r + 0 >= t ? "PASS" : "MISS") }'; }
+rps() { [[ -n ${RPS[$1]:-} ]] && printf '%.0f' "${RPS[$1]}" || echo "-"; }
+
+curl_features=$(curl-config --features 2>/dev/null | tr '\n' ' ')
+echo
+echo "postal-cpp send benchmarks (scripts/bench-send.sh), $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)'), Release build"
+echo "  CPUs: $(nproc) ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))"
+echo "  libcurl $(curl-config --version | awk '{print $2}') [$curl_features], $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker), node $(node --version), @atech/postal $(node -p "require('$NODE_DIR/node_modules/@atech/postal/package.json').version")"
+echo "  best of $REPEAT interleaved runs per figure; $elapsed s of measurements; throughput in requests/s"
+echo "  message: 1 recipient, 1 custom header, 1 KiB text + 3 KiB HTML; the Node client speaks HTTPS HTTP/1.1 (port 443)"
+echo
+printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %8s |\n' measurement protocol postal-cpp "raw libcurl" "Node" "SDK/raw" "SDK/Node"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" "-----------:" "------------:" "---------:" "--------:" "---------:"
+for p in h2 h1 http; do
+  node="-" node_ratio="-"
+  if [[ $p == h2 ]]; then
+    node=$(rps seq/node/h2)
+    node_ratio=$(ratio "${RPS[seq/sdk/h2]}" "${RPS[seq/node/h2]}")
+  fi
+  printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %8s |\n' "send_message seq N=$SEQ_N" "${PROTO_NAME[$p]}" \
+    "$(rps "seq/sdk/$p")" "$(rps "seq/raw/$p")" "$node" \
+    "$(ratio "${RPS[seq/sdk/$p]}" "${RPS[seq/raw/$p]}")" "$node_ratio"
+done
+for p in $MANY_PROTOCOLS; do
+  for c in $CONCURRENCIES; do
+    node="-" node_ratio="-"
+    if [[ $p == h2 && $c == 16 ]]; then
+      node=$(rps many/node/h2/16)
+      node_ratio=$(ratio "${RPS[many/sdk/h2/16]}" "${RPS[many/node/h2/16]}")
+    fi
+    printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %8s |\n' "send_many($c) N=$MANY_N" "${PROTO_NAME[$p]}" \
+      "$(rps "many/sdk/$p/$c")" "$(rps "many/raw/$p/$c")" "$node" \
+      "$(ratio "${RPS[many/sdk/$p/$c]:-}" "${RPS[many/raw/$p/$c]:-}")" "$node_ratio"
+  done
+done
+if [[ $DIAG == 1 ]]; then
+  echo
+  echo "Diagnostics: the SDK's libcurl transport alone (Transport::send_all, pre-built requests)"
+  printf '| %-26s | %-16s | %10s | %10s | %11s | %14s | %13s |\n' measurement protocol send_many transport "raw libcurl" "many/transport" "transport/raw"
+  printf '|%s|%s|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" "-----------:" "-----------:" "------------:" "---------------:" "--------------:"
+  for p in $MANY_PROTOCOLS; do
+    for c in $CONCURRENCIES; do
+      printf '| %-26s | %-16s | %10s | %10s | %11s | %14s | %13s |\n' "send_many($c) N=$MANY_N" "${PROTO_NAME[$p]}" \
+        "$(rps "many/sdk/$p/$c")" "$(rps "many/transport/$p/$c")" "$(rps "many/raw/$p/$c")" \
+        "$(ratio "${RPS[many/sdk/$p/$c]:-}" "${RPS[many/transport/$p/$c]:-}")" \
+        "$(ratio "${RPS[many/transport/$p/$c]:-}" "${RPS[many/raw/$p/$c]:-}")"
+    done
+  done
+fi
+echo
+if [[ ${NUSED[many/node/h2/16]:-} != "$MANY_N" ]]; then
+  echo "  Node with 16 in flight ran N=${NUSED[many/node/h2/16]:-?} (capped to fit ~${NODE_BUDGET_SECS} s), not $MANY_N."
+fi
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+echo "  peak RSS, $RSS_SEQ_N sequential sends (h2): $(mib "${RSS[rss-seq/peak]}") MiB (before sending: $(mib "${RSS[rss-seq/before]}") MiB)"
+echo "  peak RSS, one send with a $ATTACH_MB MiB attachment (h2): $(mib "${RSS[rss-attach/peak]}") MiB (before sending, attachment resident: $(mib "${RSS[rss-attach/before]}") MiB; send added $(mib $((RSS[rss-attach/peak] - RSS[rss-attach/before]))) MiB)"
+
+echo
+echo "Targets:"
+target() {  # target DESCRIPTION RATIO MIN
+  printf '  %-62s %6sx  (>= %s)  %s\n' "$1" "$2" "$3" "$(verdict "$2" "$3")"
+}
+for p in h2 h1 http; do
+  target "send_message seq, postal-cpp / raw libcurl, ${PROTO_NAME[$p]}" \
+    "$(ratio "${RPS[seq/sdk/$p]}" "${RPS[seq/raw/$p]}")" 0.9
+done
+target "send_message seq, postal-cpp (h2) / Node client" \
+  "$(ratio "${RPS[seq/sdk/h2]}" "${RPS[seq/node/h2]}")" 2.5
+for p in $MANY_PROTOCOLS; do
+  [[ " $CONCURRENCIES " == *" 16 "* ]] || break
+  target "send_many(16) / raw curl multi(16), ${PROTO_NAME[$p]}" \
+    "$(ratio "${RPS[many/sdk/$p/16]}" "${RPS[many/raw/$p/16]}")" 0.8
+done
+if [[ " $CONCURRENCIES " == *" 16 "* ]]; then
+  target "send_many(16) (h2) / Node client, 16 in flight" \
+    "$(ratio "${RPS[many/sdk/h2/16]}" "${RPS[many/node/h2/16]}")" 4
+fi
+limit_kib=$((ATTACH_MB * 4 * 1024))
+printf '  %-62s %6s MiB (<= %s MiB)  %s\n' "peak RSS with a $ATTACH_MB MiB attachment (<= 4x the attachment)" \
+  "$(mib "${RSS[rss-attach/peak]}")" "$(mib $limit_kib)" \
+  "$([[ ${RSS[rss-attach/peak]} -le $limit_kib ]] && echo PASS || echo MISS)"

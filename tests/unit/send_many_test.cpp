@@ -1,0 +1,294 @@
+// Client::send_many against the in-process FakePostal and scripted transports: input order,
+// per-item errors, stop-on-authentication-error, the progress callback, the retry policy per
+// item (NotSent retried, MaybeSent never by default, counted on the server), and transports
+// that misbehave.
+#include "support/catch.hpp"
+#include "support/fake_clock.hpp"
+#include "support/numbered_messages.hpp"
+#include "support/scripted_transport.hpp"
+
+#include <postal/client.hpp>
+#include <postal/error.hpp>
+#include <postal/options.hpp>
+#include <postal/testing/fake_postal.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using postal::ErrorCode;
+using postal::SendState;
+using postal::testing::FakePostal;
+using postal_test::FakeClock;
+using postal_test::ScriptedTransport;
+
+using postal_test::numbered;
+using postal_test::numbered_batch;
+
+postal::Client client_for(std::shared_ptr<postal::Transport> transport,
+                          std::string key = "test-api-key",
+                          postal::RetryOptions retry = postal::RetryOptions::none()) {
+  return postal::Client(postal::ClientOptions{"https://postal.example.test", std::move(key), 10s,
+                                              std::move(transport), std::move(retry)});
+}
+
+/// The subject FakePostal stored for the message a result names.
+std::string stored_subject(const FakePostal& fake, const postal::SendResult& sent) {
+  REQUIRE(sent.messages.size() == 1);
+  auto stored = fake.find_message(sent.messages.begin()->second.id);
+  REQUIRE(stored.has_value());
+  return stored->subject.value_or("");
+}
+
+postal::Error transport_error(SendState state, std::string message) {
+  postal::Error e;
+  e.code = ErrorCode::Transport;
+  e.send_state = state;
+  e.message = std::move(message);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("send_many: one result per request, in input order, invalid items failing alone") {
+  auto fake = std::make_shared<FakePostal>();
+  auto client = client_for(fake);
+  auto batch = numbered_batch(40);
+  batch[3].to.clear();                              // client-side: no recipient
+  batch[17].from = "someone@unverified.test";       // Postal: UnauthenticatedFromAddress
+  batch[25].subject = std::string("bad\xff utf8");  // client-side: not UTF-8
+  postal::BatchOptions options;
+  options.max_in_flight = 4;
+  auto results = client.send_many(batch, options);
+  REQUIRE(results.size() == batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    INFO("item " << i);
+    if (i == 3 || i == 25) {
+      REQUIRE_FALSE(results[i].has_value());
+      CHECK(results[i].error().code == ErrorCode::InvalidArgument);
+      CHECK(results[i].error().send_state == SendState::NotSent);
+    } else if (i == 17) {
+      REQUIRE_FALSE(results[i].has_value());
+      CHECK(results[i].error().api_code == "UnauthenticatedFromAddress");
+    } else {
+      REQUIRE(results[i].has_value());
+      CHECK(stored_subject(*fake, *results[i]) == "Message " + std::to_string(i));
+      CHECK(results[i]->messages.count("user" + std::to_string(i) + "@example.org") == 1);
+    }
+  }
+  CHECK(fake->messages().size() == 37);
+  CHECK(fake->request_count() == 38);  // the two invalid items never left
+}
+
+TEST_CASE("send_many: the progress callback counts every settled item up to the total") {
+  auto fake = std::make_shared<FakePostal>();
+  auto client = client_for(fake);
+  std::vector<std::pair<std::size_t, std::size_t>> calls;
+  postal::BatchOptions options;
+  options.max_in_flight = 3;
+  options.progress = [&](std::size_t done, std::size_t total) { calls.emplace_back(done, total); };
+  auto batch = numbered_batch(25);
+  batch[0].to.clear();
+  auto results = client.send_many(batch, options);
+  REQUIRE(calls.size() == 25);
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    CHECK(calls[i].first == i + 1);
+    CHECK(calls[i].second == 25);
+  }
+}
+
+TEST_CASE("send_many: after an authentication error the rest fail fast, NotSent") {
+  for (const char* scenario : {"InvalidServerAPIKey", "ServerSuspended"}) {
+    DYNAMIC_SECTION(scenario) {
+      auto fake = std::make_shared<FakePostal>();
+      std::string key = "test-api-key";
+      if (std::string(scenario) == "InvalidServerAPIKey")
+        key = "wrong-key-123";
+      else
+        fake->set_suspended(true);
+      auto client = client_for(fake, key);
+      postal::BatchOptions options;
+      options.max_in_flight = 4;
+      auto results = client.send_many(numbered_batch(200), options);
+      REQUIRE(results.size() == 200);
+      // The first window (max_in_flight requests) reached the server; nothing after it.
+      CHECK(fake->request_count() == 4);
+      for (std::size_t i = 0; i < 4; ++i) CHECK(results[i].error().api_code == scenario);
+      for (std::size_t i = 4; i < 200; ++i) {
+        REQUIRE_FALSE(results[i].has_value());
+        CHECK(results[i].error().code == ErrorCode::Aborted);
+        CHECK(results[i].error().send_state == SendState::NotSent);
+        CHECK(results[i].error().message.find(scenario) != std::string::npos);
+      }
+      CHECK(results[50].error().message.find(key) == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("send_many: stop_on_auth_error = false sends every item") {
+  auto fake = std::make_shared<FakePostal>();
+  auto client = client_for(fake, "wrong-key-123");
+  postal::BatchOptions options;
+  options.stop_on_auth_error = false;
+  auto results = client.send_many(numbered_batch(50), options);
+  CHECK(fake->request_count() == 50);
+  for (const auto& r : results) CHECK(r.error().api_code == "InvalidServerAPIKey");
+}
+
+TEST_CASE("send_many: a progress callback that throws stops the batch like an auth error") {
+  auto fake = std::make_shared<FakePostal>();
+  auto client = client_for(fake);
+  postal::BatchOptions options;
+  options.max_in_flight = 2;
+  options.progress = [](std::size_t done, std::size_t) {
+    if (done == 1) throw std::runtime_error("UI gone");
+  };
+  auto results = client.send_many(numbered_batch(30), options);
+  // The first window (2 items) was in flight and is settled from the server's answers.
+  CHECK(results[0].has_value());
+  CHECK(results[1].has_value());
+  for (std::size_t i = 2; i < 30; ++i) {
+    REQUIRE_FALSE(results[i].has_value());
+    CHECK(results[i].error().code == ErrorCode::Aborted);
+    CHECK(results[i].error().message.find("UI gone") != std::string::npos);
+  }
+  CHECK(fake->messages().size() == 2);
+}
+
+TEST_CASE("send_many: NotSent failures are retried per item; MaybeSent ones never by default") {
+  auto fake = std::make_shared<FakePostal>();
+  FakeClock clock;
+  auto client = client_for(fake, "test-api-key", clock.retry_options());
+  // Faults apply to the next requests in arrival order: item 0's first attempt is refused
+  // (NotSent: retried), and its retry is processed but the answer is lost (MaybeSent: final).
+  fake->fail_next(transport_error(SendState::NotSent, "connection refused"),
+                  postal::testing::FaultTiming::BeforeProcessing);
+  postal::Error lost_answer;
+  lost_answer.code = ErrorCode::Timeout;
+  lost_answer.send_state = SendState::MaybeSent;
+  lost_answer.message = "timed out after the request was written";
+  fake->fail_next(lost_answer, postal::testing::FaultTiming::AfterProcessing);
+  postal::BatchOptions options;
+  options.max_in_flight = 1;
+  auto results = client.send_many(numbered_batch(4), options);
+  REQUIRE_FALSE(results[0].has_value());
+  CHECK(results[0].error().code == ErrorCode::Timeout);
+  CHECK(results[0].error().send_state == SendState::MaybeSent);
+  CHECK(results[0].error().attempts == 2);
+  CHECK(results[0].error().message.find("not retried") != std::string::npos);
+  CHECK(results[1].has_value());
+  CHECK(results[2].has_value());
+  CHECK(results[3].has_value());
+  // Server side: item 0 reached Postal twice (refused, then processed) and was not sent again.
+  CHECK(fake->request_count() == 5);
+  CHECK(fake->messages().size() == 4);
+  CHECK(clock.sleeps().size() == 1);
+}
+
+TEST_CASE("send_many: with retry_maybe_sent_sends a lost answer is sent again (a duplicate)") {
+  auto fake = std::make_shared<FakePostal>();
+  FakeClock clock;
+  auto retry = clock.retry_options();
+  retry.retry_maybe_sent_sends = true;
+  auto client = client_for(fake, "test-api-key", retry);
+  postal::Error lost_answer;
+  lost_answer.code = ErrorCode::Timeout;
+  lost_answer.send_state = SendState::MaybeSent;
+  lost_answer.message = "timed out";
+  fake->fail_next(lost_answer, postal::testing::FaultTiming::AfterProcessing);
+  auto results = client.send_many(numbered_batch(1));
+  REQUIRE(results[0].has_value());
+  CHECK(fake->messages().size() == 2);  // what the opt-in risks, and why it is off by default
+}
+
+TEST_CASE("send_many: a transport with only send() works, sequentially") {
+  auto transport = std::make_shared<ScriptedTransport>(
+      [](const postal::HttpRequest& request) -> ScriptedTransport::Answer {
+        const auto to = nlohmann::json::parse(request.body).at("to").at(0).get<std::string>();
+        return postal_test::success_response(R"({"message_id":"x@example.com","messages":{")" + to +
+                                             R"(":{"id":1,"token":"t"}}})");
+      });
+  auto client = client_for(transport);
+  postal::BatchOptions options;
+  options.max_in_flight = 16;
+  auto results = client.send_many(numbered_batch(100), options);
+  REQUIRE(transport->request_count() == 100);
+  for (std::size_t i = 0; i < 100; ++i) {
+    REQUIRE(results[i].has_value());
+    CHECK(results[i]->messages.count("user" + std::to_string(i) + "@example.org") == 1);
+  }
+}
+
+namespace {
+/// A transport whose send_all misbehaves: throws, or answers the wrong number of results.
+class BrokenBatchTransport : public postal::Transport {
+ public:
+  explicit BrokenBatchTransport(bool throws) : throws_(throws) {}
+  postal::Result<postal::HttpResponse> send(const postal::HttpRequest&) override {
+    return postal_test::success_response("{}");
+  }
+  std::vector<postal::Result<postal::HttpResponse>> send_all(
+      const std::vector<postal::HttpRequest>&, std::size_t) override {
+    if (throws_) throw std::runtime_error("socket layer exploded");
+    return {postal_test::success_response(R"({"message_id":null,"messages":{}})")};
+  }
+
+ private:
+  bool throws_;
+};
+}  // namespace
+
+TEST_CASE("send_many: a send_all that throws or miscounts leaves every item MaybeSent") {
+  for (bool throws : {true, false}) {
+    auto client = client_for(std::make_shared<BrokenBatchTransport>(throws));
+    auto results = client.send_many(numbered_batch(5));
+    REQUIRE(results.size() == 5);
+    for (const auto& r : results) {
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().send_state == SendState::MaybeSent);
+      CHECK(r.error().message.find(throws ? "socket layer exploded" : "returned 1 results for 5") !=
+            std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("send_many: bad options and an empty batch") {
+  auto fake = std::make_shared<FakePostal>();
+  auto client = client_for(fake);
+  postal::BatchOptions zero;
+  zero.max_in_flight = 0;
+  auto results = client.send_many(numbered_batch(3), zero);
+  REQUIRE(results.size() == 3);
+  for (const auto& r : results) CHECK(r.error().code == ErrorCode::InvalidArgument);
+  CHECK(client.send_many(std::vector<postal::SendMessageRequest>{}).empty());
+  auto unusable = client_for(fake, "");
+  auto refused = unusable.send_many(numbered_batch(2));
+  CHECK(refused[1].error().code == ErrorCode::InvalidArgument);
+  CHECK(fake->request_count() == 0);
+}
+
+TEST_CASE("send_many: raw messages") {
+  auto fake = std::make_shared<FakePostal>();
+  auto client = client_for(fake);
+  std::vector<postal::SendRawRequest> raws;
+  for (int i = 0; i < 5; ++i) {
+    postal::SendRawRequest raw;
+    raw.mail_from = "sales@example.com";
+    raw.rcpt_to = {"r" + std::to_string(i) + "@example.org"};
+    raw.data = "From: sales@example.com\r\nTo: r" + std::to_string(i) +
+               "@example.org\r\nSubject: Raw " + std::to_string(i) + "\r\n\r\nHello\r\n";
+    raws.push_back(raw);
+  }
+  auto results = client.send_many(raws);
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(results[i].has_value());
+    CHECK(stored_subject(*fake, *results[i]) == "Raw " + std::to_string(i));
+  }
+}
