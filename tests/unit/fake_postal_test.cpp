@@ -277,6 +277,20 @@ TEST_CASE("fake postal: a malformed JSON body answers HTTP 400", "[fake_postal]"
   CHECK(fake.messages().empty());
 }
 
+TEST_CASE("fake postal: JSON nested deeper than Ruby's limit of 100 answers HTTP 400, no crash",
+          "[fake_postal]") {
+  FakePostal fake;
+  const std::string hostile =
+      "{\"to\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK(exchange(fake, api_request("send/message", hostile)).status == 400);
+  // 100 levels are parsed: the object and 99 arrays.
+  const std::string deep = "{\"to\":" + std::string(99, '[') + std::string(99, ']') + "}";
+  CHECK(exchange(fake, api_request("send/message", deep)).status == 200);
+  const std::string too_deep = "{\"to\":" + std::string(100, '[') + std::string(100, ']') + "}";
+  CHECK(exchange(fake, api_request("send/message", too_deep)).status == 400);
+  CHECK(fake.messages().empty());
+}
+
 TEST_CASE("fake postal: a form-encoded params field carries the JSON parameters", "[fake_postal]") {
   FakePostal fake;
   const std::string params = valid_message().dump();

@@ -3,6 +3,7 @@
 // X-Server-API-Key header; plus the Ruby truthiness rules the actions apply to parameters.
 #pragma once
 
+#include <postal/detail/json_read.hpp>
 #include <postal/testing/rails_json.hpp>
 #include <postal/testing/ruby_compat.hpp>
 #include <postal/transport.hpp>
@@ -180,6 +181,9 @@ struct RequestParams {
   nlohmann::ordered_json values = nlohmann::ordered_json::object();  ///< Rails' params
 };
 
+/// Ruby's JSON.parse default max_nesting.
+inline constexpr std::size_t kRailsMaxJsonNesting = 100;
+
 /// Parses the parameters; nullopt when the body is not valid JSON under a JSON content type
 /// (Rails' ParseError, answered with HTTP 400 before any action code runs).
 inline std::optional<RequestParams> read_request_params(const HttpRequest& request,
@@ -189,6 +193,10 @@ inline std::optional<RequestParams> read_request_params(const HttpRequest& reque
   params.json = content_type.compare(0, 16, "application/json") == 0;
   if (params.json) {
     if (!request.body.empty()) {
+      // Ruby's JSON.parse refuses nesting deeper than 100 (JSON::NestingError, a ParseError);
+      // checked first, so that a hostile body cannot exhaust the stack here.
+      if (::postal::detail::json_nesting_exceeds(request.body, kRailsMaxJsonNesting))
+        return std::nullopt;
       nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(request.body, nullptr, false);
       if (parsed.is_discarded()) return std::nullopt;
       if (parsed.is_object()) {
