@@ -1,9 +1,12 @@
-// postal-cpp internals: the request body of a send, validated and encoded. Attachment data and
-// raw messages are base64-encoded straight into the body (one allocation of the final size), so
-// a 20 MB attachment costs the body and nothing more.
+// postal-cpp internals: the request body of a send, validated and encoded. The JSON text is
+// written directly (detail/json_writer.hpp), byte for byte what nlohmann::json's dump() of
+// to_json's document is, into one allocation reserved up front; attachment data and raw
+// messages are base64-encoded straight into it, so a 20 MB attachment costs the body and
+// nothing more.
 #pragma once
 
 #include <postal/detail/base64.hpp>
+#include <postal/detail/json_writer.hpp>
 #include <postal/detail/validate.hpp>
 #include <postal/json.hpp>
 #include <postal/models.hpp>
@@ -13,8 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
@@ -25,55 +31,9 @@ inline const char* send_endpoint(const SendRawRequest&) noexcept { return "send/
 
 inline std::size_t base64_length(std::size_t bytes) noexcept { return (bytes + 2) / 3 * 4; }
 
-/// Appends `,"<key>":"<base64 of bytes>"` to a JSON object text that lacks its closing brace.
-inline void append_base64_member(std::string& out, std::string_view key, std::string_view bytes) {
-  out += ",\"";
-  out += key;
-  out += "\":\"";
-  append_base64(out, bytes);
-  out += '"';
-}
-
-/// `{...fields}` (a dumped non-empty object) reopened, so that members can be appended.
-inline std::string reopen_object(nlohmann::json& fields, std::size_t extra) {
-  std::string out = fields.dump();
-  out.reserve(out.size() + extra);
-  out.pop_back();  // '}'
-  return out;
-}
-
-/// The JSON body of send/message: the same document as to_json, written without a base64 copy.
-inline std::string encode_send_body_text(const SendMessageRequest& r) {
-  nlohmann::json fields;
-  put_message_fields(fields, r);  // never empty: "to", "from", "bounce" ...
-  if (r.attachments.empty()) return fields.dump();
-  std::size_t extra = 32;
-  for (const auto& a : r.attachments)
-    extra += base64_length(a.data.size()) + a.name.size() * 6 + a.content_type.size() * 6 + 64;
-  std::string out = reopen_object(fields, extra);
-  out += ",\"attachments\":[";
-  for (std::size_t i = 0; i < r.attachments.size(); ++i) {
-    const auto& a = r.attachments[i];
-    nlohmann::json head{{"name", a.name}};
-    if (!a.content_type.empty()) head["content_type"] = a.content_type;
-    if (i > 0) out += ',';
-    std::string text = head.dump();
-    text.pop_back();
-    out += text;
-    append_base64_member(out, "data", a.data);
-    out += '}';
-  }
-  out += "]}";
-  return out;
-}
-
-/// The JSON body of send/raw, written without a base64 copy.
-inline std::string encode_send_body_text(const SendRawRequest& r) {
-  nlohmann::json fields{{"mail_from", r.mail_from}, {"rcpt_to", r.rcpt_to}, {"bounce", r.bounce}};
-  std::string out = reopen_object(fields, base64_length(r.data.size()) + 16);
-  append_base64_member(out, "data", r.data);
-  out += '}';
-  return out;
+/// The InvalidArgument for a text field that is not valid UTF-8, e.g. "subject is not valid UTF-8".
+inline Error not_utf8_error(std::string_view field) {
+  return invalid_argument(std::string(field) + " is not valid UTF-8");
 }
 
 /// The InvalidArgument for text that nlohmann::json refused to serialise (invalid UTF-8).
@@ -81,15 +41,132 @@ inline Error not_utf8_error(const nlohmann::json::exception& e) {
   return invalid_argument(std::string("a text field is not valid UTF-8 (") + e.what() + ")");
 }
 
+/// `list[index]`, the name of an item in error messages.
+inline std::string item_name(std::string_view list, std::size_t index) {
+  return std::string(list) + "[" + std::to_string(index) + "]";
+}
+
+/// The room writing the body of a send/message needs (its text all escapes; see
+/// json_string_bound): reserved up front, so that the body is written into one allocation.
+inline std::size_t send_body_bound(const SendMessageRequest& r) {
+  std::size_t bound = 256;  // braces, keys, commas, "bounce":false, optional keys
+  for (const auto* list : {&r.to, &r.cc, &r.bcc})
+    for (const auto& item : *list) bound += json_string_bound(item) + 1;
+  bound += json_string_bound(r.from);
+  for (const auto* field :
+       {&r.sender, &r.subject, &r.reply_to, &r.plain_body, &r.html_body, &r.tag})
+    if (*field) bound += json_string_bound(**field);
+  for (const auto& [name, value] : r.headers)
+    bound += json_string_bound(name) + json_string_bound(value) + 2;
+  for (const auto& a : r.attachments)
+    bound += json_string_bound(a.name) + json_string_bound(a.content_type) +
+             base64_length(a.data.size()) + 48;  // {"content_type":,"data":"","name":},
+  return bound;
+}
+
+/// The room writing the body of a send/raw needs (see above).
+inline std::size_t send_body_bound(const SendRawRequest& r) {
+  std::size_t bound = 80 + json_string_bound(r.mail_from) + base64_length(r.data.size());
+  for (const auto& item : r.rcpt_to) bound += json_string_bound(item) + 1;
+  return bound;
+}
+
+/// Writes the JSON body of send/message to `out` (replacing its content): the document to_json
+/// gives, byte for byte what its dump() is (keys in nlohmann's sorted order), attachment data
+/// base64-encoded straight into the body. Returns the InvalidArgument for the first text field
+/// (in that order) that is not valid UTF-8; `out` is then unusable.
+inline std::optional<Error> write_send_body(std::string& out, const SendMessageRequest& r) {
+  out.clear();
+  out.reserve(send_body_bound(r));
+  JsonWriter w(out);
+  w.begin_object();
+  if (!r.attachments.empty()) {
+    w.key("attachments");
+    w.begin_array();
+    for (std::size_t i = 0; i < r.attachments.size(); ++i) {
+      const auto& a = r.attachments[i];
+      w.begin_object();
+      if (!a.content_type.empty() && !w.string_member("content_type", a.content_type))
+        return not_utf8_error(item_name("attachments", i) + ".content_type");
+      w.key("data");
+      w.base64(a.data);
+      if (!w.string_member("name", a.name))
+        return not_utf8_error(item_name("attachments", i) + ".name");
+      w.end_object();
+    }
+    w.end_array();
+  }
+  if (auto n = w.string_array_member("bcc", r.bcc); n != r.bcc.size())
+    return not_utf8_error(item_name("bcc", n));
+  w.key("bounce");
+  w.boolean(r.bounce);
+  if (auto n = w.string_array_member("cc", r.cc); n != r.cc.size())
+    return not_utf8_error(item_name("cc", n));
+  if (!w.string_member("from", r.from)) return not_utf8_error("from");
+  if (!r.headers.empty()) {
+    if (auto bad = w.string_map_member("headers", r.headers); bad != r.headers.end())
+      return not_utf8_error(is_valid_utf8(bad->first) ? "header `" + bad->first + "`"
+                                                      : std::string("a header name"));
+  }
+  if (!w.optional_string_member("html_body", r.html_body)) return not_utf8_error("html_body");
+  if (!w.optional_string_member("plain_body", r.plain_body)) return not_utf8_error("plain_body");
+  if (!w.optional_string_member("reply_to", r.reply_to)) return not_utf8_error("reply_to");
+  if (!w.optional_string_member("sender", r.sender)) return not_utf8_error("sender");
+  if (!w.optional_string_member("subject", r.subject)) return not_utf8_error("subject");
+  if (!w.optional_string_member("tag", r.tag)) return not_utf8_error("tag");
+  if (auto n = w.string_array_member("to", r.to); n != r.to.size())
+    return not_utf8_error(item_name("to", n));
+  w.end_object();
+  return std::nullopt;
+}
+
+/// Writes the JSON body of send/raw to `out` (see the send/message overload): the message
+/// base64-encoded straight into the body.
+inline std::optional<Error> write_send_body(std::string& out, const SendRawRequest& r) {
+  out.clear();
+  out.reserve(send_body_bound(r));
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("bounce");
+  w.boolean(r.bounce);
+  w.key("data");
+  w.base64(r.data);
+  if (!w.string_member("mail_from", r.mail_from)) return not_utf8_error("mail_from");
+  if (auto n = w.string_array_member("rcpt_to", r.rcpt_to); n != r.rcpt_to.size())
+    return not_utf8_error(item_name("rcpt_to", n));
+  w.end_object();
+  return std::nullopt;
+}
+
+/// The text of write_send_body, or std::invalid_argument (the InvalidArgument's message).
+template <class Request>
+std::string written_send_body(const Request& request) {
+  std::string out;
+  if (auto error = write_send_body(out, request)) throw std::invalid_argument(error->message);
+  return out;
+}
+
+/// The JSON body of send/message: exactly `nlohmann::json j; to_json(j, r); j.dump()`, written
+/// in one allocation. Throws std::invalid_argument when a text field is not valid UTF-8
+/// (send_body returns that as an InvalidArgument Error instead).
+inline std::string encode_send_body_text(const SendMessageRequest& r) {
+  return written_send_body(r);
+}
+
+/// The JSON body of send/raw: exactly `nlohmann::json j; to_json(j, r); j.dump()` (see above).
+inline std::string encode_send_body_text(const SendRawRequest& r) { return written_send_body(r); }
+
 /// The request body of a send: validated, then encoded. Errors are InvalidArgument (NotSent).
 template <class Request>
 Result<std::string> send_body(const Request& request) {
   if (auto invalid = validate(request)) return std::move(*invalid);
-  try {
-    return encode_send_body_text(request);
-  } catch (const nlohmann::json::exception& e) {
-    return not_utf8_error(e);
-  }
+  std::string out;
+  if (auto not_utf8 = write_send_body(out, request)) return std::move(*not_utf8);
+  // The writer reserves for the worst case (every text byte escaped, ~6x); a body kept in a
+  // send_many window must not hold that slack. Only small bodies shrink: a large one is mostly
+  // base64, which was reserved exactly.
+  if (out.capacity() > out.size() + out.size() / 4 + 1024) out.shrink_to_fit();
+  return Result<std::string>(std::move(out));
 }
 
 }  // namespace detail

@@ -1,0 +1,311 @@
+// postal-cpp internals: JSON text written directly, byte for byte what nlohmann::json::dump()
+// (no indent, ensure_ascii=false, strict error handler) writes for the same document, without
+// building a tree and with a string escaper that copies runs of plain bytes in one go.
+#pragma once
+
+#include <postal/detail/base64.hpp>
+#include <postal/version.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+POSTAL_BEGIN_NAMESPACE
+namespace detail {
+
+/// How the string escaper treats each byte.
+enum class JsonByte : unsigned char {
+  Plain,    ///< copied as is: ASCII 0x20..0x7F except '"' and '\\'
+  Escape,   ///< written as an escape: 0x00..0x1F, '"', '\\'
+  NonAscii  ///< 0x80..0xFF: part of a UTF-8 sequence, validated, then copied as is
+};
+
+struct JsonByteTable {
+  JsonByte kind[256];
+  constexpr JsonByteTable() : kind() {
+    for (int c = 0; c < 256; ++c)
+      kind[c] = c >= 0x80                           ? JsonByte::NonAscii
+                : c < 0x20 || c == '"' || c == '\\' ? JsonByte::Escape
+                                                    : JsonByte::Plain;
+  }
+};
+inline constexpr JsonByteTable json_byte_table{};
+
+/// Whether any of the 8 bytes of `w` is not JsonByte::Plain (SWAR: no false negatives).
+inline bool json_word_needs_attention(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = 0x8080808080808080u;
+  const std::uint64_t quote = w ^ (ones * '"');
+  const std::uint64_t backslash = w ^ (ones * '\\');
+  const std::uint64_t control = (w - ones * 0x20) & ~w;  // a byte < 0x20 (exact below 0x80)
+  return ((control | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | w) & highs) !=
+         0;
+}
+
+/// The length (2-4) of the valid UTF-8 sequence that starts at `p` (a byte >= 0x80), or 0 when
+/// it is not one: RFC 3629, as strict as nlohmann's decoder (no overlongs, no surrogates
+/// U+D800..U+DFFF, nothing above U+10FFFF, no lone continuation bytes, no truncation).
+inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available) noexcept {
+  const unsigned lead = p[0];
+  auto in = [&](std::size_t k, unsigned lo, unsigned hi) {
+    return k < available && p[k] >= lo && p[k] <= hi;
+  };
+  if (lead >= 0xC2 && lead <= 0xDF) return in(1, 0x80, 0xBF) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    const unsigned lo = lead == 0xE0 ? 0xA0 : 0x80;  // E0 80..9F xx: overlong
+    const unsigned hi = lead == 0xED ? 0x9F : 0xBF;  // ED A0..BF xx: surrogates
+    return in(1, lo, hi) && in(2, 0x80, 0xBF) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    const unsigned lo = lead == 0xF0 ? 0x90 : 0x80;  // F0 80..8F xx xx: overlong
+    const unsigned hi = lead == 0xF4 ? 0x8F : 0xBF;  // F4 90..BF xx xx: above U+10FFFF
+    return in(1, lo, hi) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+  }
+  return 0;  // 80..BF (continuation), C0/C1 (overlong), F5..FF
+}
+
+/// Appends `"text"` as a JSON string, escaped exactly as nlohmann::json::dump() does with
+/// ensure_ascii=false: \" \\ \b \f \n \r \t, other bytes below 0x20 as \u00xx (lowercase hex),
+/// everything else (DEL, '/', UTF-8 sequences) unchanged. Returns false when `text` is not valid
+/// UTF-8 (where dump() throws type_error 316); what was appended to `out` is then unspecified.
+///
+/// Runs of bytes that stay as they are (checked 8 at a time) are copied with one memcpy each.
+/// `out` is sized for the text plus some escapes up front and written through a pointer; it
+/// grows again only when the escapes outnumber that room (without reallocating when the caller
+/// reserved json_string_bound(text)), and is cut to the length written at the end.
+inline bool append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  const auto& kind = json_byte_table.kind;
+  // Invariant: the room left in `out` after `d` is (n - copied) + 1 (the closing quote) + slack,
+  // so a byte copied as is keeps slack, and an escape of 2 (6) bytes for 1 takes 1 (5) from it.
+  std::size_t slack = n / 8 + 64;
+  const std::size_t start = out.size();
+  out.resize(start + 2 + n + slack);
+  char* base = &out[0];
+  char* d = base + start;
+  *d++ = '"';
+  std::size_t copied = 0;  // text[copied, i) is still to be copied as is
+  std::size_t i = 0;
+  while (i < n) {
+    // Skip plain bytes, 8 at a time, then one at a time up to the next byte that is not plain.
+    for (std::uint64_t w; n - i >= 8; i += 8) {
+      std::memcpy(&w, s + i, 8);
+      if (json_word_needs_attention(w)) break;
+    }
+    while (i < n && kind[s[i]] == JsonByte::Plain) ++i;
+    if (i == n) break;
+    const unsigned char c = s[i];
+    if (kind[c] == JsonByte::NonAscii) {
+      const std::size_t length = utf8_sequence_length(s + i, n - i);
+      if (length == 0) return false;
+      i += length;  // copied as is, with the run it belongs to
+      continue;
+    }
+    std::memcpy(d, s + copied, i - copied);
+    d += i - copied;
+    copied = ++i;
+    if (slack < 5) {  // room for one more escape of any kind, and for the rest if all are short
+      const auto at = static_cast<std::size_t>(d - base);
+      const std::size_t more = n - i + 64;
+      out.resize(out.size() + more);
+      base = &out[0];
+      d = base + at;
+      slack += more;
+    }
+    d[0] = '\\';
+    char short_form = 0;
+    switch (c) {
+      case '"':
+        short_form = '"';
+        break;
+      case '\\':
+        short_form = '\\';
+        break;
+      case '\b':
+        short_form = 'b';
+        break;
+      case '\f':
+        short_form = 'f';
+        break;
+      case '\n':
+        short_form = 'n';
+        break;
+      case '\r':
+        short_form = 'r';
+        break;
+      case '\t':
+        short_form = 't';
+        break;
+      default:
+        break;
+    }
+    if (short_form != 0) {
+      d[1] = short_form;
+      d += 2;
+      slack -= 1;
+    } else {
+      d[1] = 'u';
+      d[2] = '0';
+      d[3] = '0';
+      d[4] = hex[c >> 4];
+      d[5] = hex[c & 15];
+      d += 6;
+      slack -= 5;
+    }
+  }
+  if (n > copied) {  // (an empty view may have no data to copy from)
+    std::memcpy(d, s + copied, n - copied);
+    d += n - copied;
+  }
+  *d++ = '"';
+  out.resize(static_cast<std::size_t>(d - base));
+  return true;
+}
+
+/// Whether `text` is valid UTF-8 (what append_json_string and nlohmann accept).
+inline bool is_valid_utf8(std::string_view text) noexcept {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(s + i, n - i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+/// The room append_json_string needs for `text`: it appends at most 6 bytes per byte (all
+/// \u00xx escapes) plus the quotes, and while writing never holds more than this many bytes
+/// beyond out.size(), so `out.reserve(out.size() + json_string_bound(text))` makes it allocate
+/// nothing.
+inline std::size_t json_string_bound(std::string_view text) noexcept {
+  return text.size() * 6 + 72;
+}
+
+/// A JSON text written front to back, with the commas between members and array items put in
+/// for you. Object members must be written in the order nlohmann's std::map gives them (keys
+/// sorted bytewise) for the text to equal dump()'s. Keys are written unescaped: pass literals.
+///
+/// @code
+/// JsonWriter w(out);
+/// w.begin_object();
+/// w.key("bounce");
+/// w.boolean(false);
+/// bool ok = w.string_member("from", from);
+/// w.end_object();  // {"bounce":false,"from":"..."}
+/// @endcode
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) noexcept : out_(out) {}
+
+  void begin_object() {
+    separate();
+    out_.push_back('{');
+    need_comma_ = false;
+  }
+  void end_object() {
+    out_.push_back('}');
+    need_comma_ = true;
+  }
+  void begin_array() {
+    separate();
+    out_.push_back('[');
+    need_comma_ = false;
+  }
+  void end_array() {
+    out_.push_back(']');
+    need_comma_ = true;
+  }
+
+  /// `"name":`; the next call writes the member's value. `name` must need no escaping.
+  void key(std::string_view name) {
+    separate();
+    out_.push_back('"');
+    out_.append(name);
+    out_.append("\":", 2);
+    need_comma_ = false;
+  }
+
+  /// A string value; false when `text` is not valid UTF-8 (the text is then unusable).
+  [[nodiscard]] bool string(std::string_view text) {
+    separate();
+    need_comma_ = true;
+    return append_json_string(out_, text);
+  }
+
+  void boolean(bool value) {
+    separate();
+    out_.append(value ? "true" : "false");
+    need_comma_ = true;
+  }
+
+  /// A string value holding the base64 (padded, one line) of `bytes`.
+  void base64(std::string_view bytes) {
+    separate();
+    out_.push_back('"');
+    append_base64(out_, bytes);
+    out_.push_back('"');
+    need_comma_ = true;
+  }
+
+  /// `"name":"value"`; false when `value` is not valid UTF-8.
+  [[nodiscard]] bool string_member(std::string_view name, std::string_view value) {
+    key(name);
+    return string(value);
+  }
+
+  /// `"name":"value"` when `value` holds one, nothing otherwise; false when it is not UTF-8.
+  template <class Optional>
+  [[nodiscard]] bool optional_string_member(std::string_view name, const Optional& value) {
+    return !value || string_member(name, *value);
+  }
+
+  /// `"name":["item",...]`. Returns how many items were written: items.size(), or the index of
+  /// the first item that is not valid UTF-8.
+  std::size_t string_array_member(std::string_view name, const std::vector<std::string>& items) {
+    key(name);
+    begin_array();
+    for (std::size_t i = 0; i < items.size(); ++i)
+      if (!string(items[i])) return i;
+    end_array();
+    return items.size();
+  }
+
+  /// `"name":{"key":"value",...}` in the map's (sorted) order. Returns entries.end(), or the
+  /// entry whose key or value is not valid UTF-8.
+  std::map<std::string, std::string>::const_iterator string_map_member(
+      std::string_view name, const std::map<std::string, std::string>& entries) {
+    key(name);
+    begin_object();
+    for (auto it = entries.begin(); it != entries.end(); ++it) {
+      separate();
+      if (!append_json_string(out_, it->first)) return it;
+      out_.push_back(':');
+      need_comma_ = false;
+      if (!string(it->second)) return it;
+    }
+    end_object();
+    return entries.end();
+  }
+
+ private:
+  void separate() {
+    if (need_comma_) out_.push_back(',');
+  }
+
+  std::string& out_;
+  bool need_comma_ = false;
+};
+
+}  // namespace detail
+POSTAL_END_NAMESPACE
