@@ -23,6 +23,12 @@
 // that a block goes back to the family it came from).
 thread_local long g_allocations_before_failure = -1;
 
+// GCC >= 11 sees free() on a block from operator new once these are inlined (-O2); here both
+// sides are malloc/free by construction.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t size) {
   if (g_allocations_before_failure >= 0 && g_allocations_before_failure-- == 0)
     throw std::bad_alloc();
@@ -46,6 +52,9 @@ void operator delete(void* block, const std::nothrow_t&) noexcept { std::free(bl
 void operator delete[](void* block) noexcept { std::free(block); }
 void operator delete[](void* block, std::size_t) noexcept { std::free(block); }
 void operator delete[](void* block, const std::nothrow_t&) noexcept { std::free(block); }
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#pragma GCC diagnostic pop
+#endif
 
 namespace {
 

@@ -270,7 +270,9 @@ TEST_CASE("webhook_receiver answers 200 duplicate to a replayed webhook and hand
   REQUIRE(again);
   REQUIRE(again->status == 200);
   REQUIRE(again->body == "duplicate\n");
+  // stdout and stderr are read by two threads: wait for both lines before counting.
   REQUIRE(s.receiver.wait_for_stderr("duplicate MessageSent"));
+  REQUIRE(s.receiver.wait_for_stdout("event MessageSent"));
   INFO(s.receiver.stdout_text());
   REQUIRE(count(s.receiver.stdout_text(), "event MessageSent") == 1);
 }
