@@ -38,12 +38,13 @@ struct RetryEvent {
 struct RetryOptions {
   /// Attempts in all, the first included; 1 turns retrying off. Must be at least 1.
   std::size_t max_attempts = 3;
-  /// The cap of the first backoff; doubled for each further retry. Must not be negative.
+  /// The cap of the first backoff; doubled for each further retry. 0 to 24 hours.
   std::chrono::milliseconds initial_backoff{200};
-  /// The largest backoff drawn (a longer Retry-After is still honoured). Must not be negative.
+  /// The largest backoff drawn (a longer Retry-After is still honoured). 0 to 24 hours.
   std::chrono::milliseconds max_backoff{10000};
-  /// The time budget of one call (one item, in send_many), retries and waits included. Must be
-  /// positive.
+  /// The time budget of one call, retries and waits included (in send_many: of one item, from
+  /// the end of its first attempt). Must be positive; a huge value (e.g.
+  /// milliseconds::max()) means no deadline.
   std::chrono::milliseconds deadline{60000};
   /// Also retry a send that failed with `SendState::MaybeSent` (a timeout after the request
   /// was written, a 502/503/504, a reset connection). Only for mail where a duplicate is
@@ -58,6 +59,8 @@ struct RetryOptions {
   /// A random number in [0, 1) for the jitter. Empty: a per-thread std::mt19937_64.
   std::function<double()> random{};
   /// Called before each wait, e.g. to log retries. Must not throw (an exception is ignored).
+  /// Like `now`, `sleep` and `random`, it is called from every thread using the Client: it must
+  /// be thread-safe.
   std::function<void(const RetryEvent&)> on_retry{};
 
   /// A policy that never retries (max_attempts = 1).

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -102,14 +103,32 @@ class Transport {
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
 
   /// Performs many exchanges, up to `max_in_flight` at once; results in input order.
-  /// The default runs them one after another.
+  /// The default runs them one after another; an exception from `send` fails only its own
+  /// request (Transport, MaybeSent: it may have left), and the others still run.
   virtual std::vector<Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests,
                                                      std::size_t max_in_flight) {
     (void)max_in_flight;
     std::vector<Result<HttpResponse>> out;
     out.reserve(requests.size());
-    for (const auto& request : requests) out.push_back(send(request));
+    for (const auto& request : requests) {
+      try {
+        out.push_back(send(request));
+      } catch (const std::exception& e) {
+        out.push_back(send_exception(e.what()));
+      } catch (...) {
+        out.push_back(send_exception("not a std::exception"));
+      }
+    }
     return out;
+  }
+
+ private:
+  static Error send_exception(const char* what) {
+    Error error;
+    error.code = ErrorCode::Transport;
+    error.send_state = SendState::MaybeSent;
+    error.message = std::string("the transport threw: ") + what;
+    return error;
   }
 };
 

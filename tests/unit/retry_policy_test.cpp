@@ -297,6 +297,7 @@ TEST_CASE("retry: unusable RetryOptions are an InvalidArgument before anything i
       [](postal::RetryOptions& r) { r.deadline = 0ms; },
       [](postal::RetryOptions& r) { r.initial_backoff = -1ms; },
       [](postal::RetryOptions& r) { r.max_backoff = -5ms; },
+      [](postal::RetryOptions& r) { r.max_backoff = std::chrono::hours(25); },
   };
   for (const auto& tweak : tweaks) {
     Harness h(tweak);
@@ -320,6 +321,8 @@ TEST_CASE("retry: Retry-After parsing (delta-seconds and IMF-fixdate)") {
   CHECK(parse_retry_after("Fri, 01 Jan 2027 00:00:00 GMT", now) ==
         ms((1798761600LL - 1795680000LL) * 1000));
   CHECK(parse_retry_after("99999999999999999999", now) == ms(1'000'000'000LL * 1000));
+  // A date centuries ahead is capped like delta-seconds (no clock overflow).
+  CHECK(parse_retry_after("Sat, 01 Jan 2300 00:00:00 GMT", now) == ms(1'000'000'000LL * 1000));
   CHECK_FALSE(parse_retry_after("", now).has_value());
   CHECK_FALSE(parse_retry_after("-5", now).has_value());
   CHECK_FALSE(parse_retry_after("1.5", now).has_value());

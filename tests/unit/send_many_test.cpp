@@ -292,3 +292,64 @@ TEST_CASE("send_many: raw messages") {
     CHECK(stored_subject(*fake, *results[i]) == "Raw " + std::to_string(i));
   }
 }
+
+TEST_CASE("send_many: a transport whose send throws fails only that item (MaybeSent)") {
+  std::size_t calls = 0;
+  auto transport = std::make_shared<ScriptedTransport>(
+      [&](const postal::HttpRequest&) -> ScriptedTransport::Answer {
+        if (++calls == 2) throw std::runtime_error("driver crashed");
+        return postal_test::success_response(
+            R"({"message_id":"x@example.com","messages":{"a@example.org":{"id":1,"token":"t"}}})");
+      });
+  auto results = client_for(transport).send_many(numbered_batch(4));
+  CHECK(results[0].has_value());
+  REQUIRE_FALSE(results[1].has_value());
+  CHECK(results[1].error().send_state == SendState::MaybeSent);
+  CHECK(results[1].error().message.find("driver crashed") != std::string::npos);
+  CHECK(results[2].has_value());
+  CHECK(results[3].has_value());
+}
+
+TEST_CASE("send_many: a progress callback that throws on a refused item sends nothing more") {
+  auto fake = std::make_shared<FakePostal>();
+  auto client = client_for(fake);
+  auto batch = numbered_batch(10);
+  batch[0].to.clear();  // settled before the window is sent
+  postal::BatchOptions options;
+  options.max_in_flight = 16;  // one window holds the whole batch
+  options.progress = [](std::size_t, std::size_t) { throw std::runtime_error("cancelled"); };
+  auto results = client.send_many(batch, options);
+  CHECK(fake->request_count() == 0);
+  CHECK(results[0].error().code == ErrorCode::InvalidArgument);
+  for (std::size_t i = 1; i < 10; ++i) CHECK(results[i].error().code == ErrorCode::Aborted);
+}
+
+TEST_CASE("send_many: huge max_in_flight values and extreme retry deadlines end normally") {
+  auto transport = std::make_shared<ScriptedTransport>(
+      [](const postal::HttpRequest&) -> ScriptedTransport::Answer {
+        return postal_test::success_response(R"({"message_id":null,"messages":{}})");
+      });
+  for (std::size_t in_flight : {std::size_t{1} << 62, SIZE_MAX}) {
+    postal::BatchOptions options;
+    options.max_in_flight = in_flight;
+    auto results = client_for(transport).send_many(numbered_batch(300), options);
+    REQUIRE(results.size() == 300);
+    for (const auto& r : results) CHECK(r.has_value());
+  }
+  for (auto deadline : {std::chrono::milliseconds(1), std::chrono::milliseconds::max()}) {
+    FakeClock clock;
+    auto retry = clock.retry_options();
+    retry.deadline = deadline;
+    auto refusing = std::make_shared<ScriptedTransport>();  // every request: NotSent Transport
+    auto client = client_for(refusing, "test-api-key", retry);
+    auto results = client.send_many(numbered_batch(3));
+    for (const auto& r : results) {
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().code == ErrorCode::Transport);
+      CHECK(r.error().attempts == (deadline.count() == 1 ? 1u : 3u));
+    }
+    auto single = client.send_message(numbered(0));
+    REQUIRE_FALSE(single.has_value());
+    CHECK(single.error().attempts == (deadline.count() == 1 ? 1u : 3u));
+  }
+}

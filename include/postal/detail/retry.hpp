@@ -98,9 +98,12 @@ inline std::optional<std::chrono::milliseconds> parse_retry_after(
   const std::int64_t epoch_seconds =
       days_from_civil(number(year), month, static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 +
       s;
-  const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(epoch_seconds));
-  if (at <= now) return std::chrono::milliseconds(0);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
+  // In seconds, capped like delta-seconds: a date centuries ahead must not overflow the clock.
+  const auto now_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (epoch_seconds <= now_seconds) return std::chrono::milliseconds(0);
+  const std::int64_t wait = std::min<std::int64_t>(epoch_seconds - now_seconds, 1'000'000'000);
+  return std::chrono::milliseconds(wait * 1000);
 }
 
 /// The attempts of one call (one item of a batch) under a RetryOptions: counts them, keeps the
@@ -110,14 +113,15 @@ class RetrySchedule {
   using Clock = std::chrono::steady_clock;
 
   RetrySchedule(const RetryOptions& options, CallKind kind)
-      : options_(&options), kind_(kind), deadline_(now() + options.deadline) {}
+      : options_(&options), kind_(kind), deadline_(deadline_from(now(), options.deadline)) {}
 
-  /// The timeout of the next attempt: `timeout`, cut to what is left of the deadline; nullopt
-  /// when nothing is left.
+  /// The timeout of the next attempt: `timeout`, cut to what is left of the deadline (rounded
+  /// up to whole milliseconds); nullopt when nothing is left.
   std::optional<std::chrono::milliseconds> attempt_timeout(
       std::chrono::milliseconds timeout) const {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now());
-    if (left.count() <= 0) return std::nullopt;
+    const auto at = now();
+    if (deadline_ <= at) return std::nullopt;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - at);
     return std::min(timeout, left);
   }
 
@@ -165,6 +169,14 @@ class RetrySchedule {
  private:
   Clock::time_point now() const { return options_->now ? options_->now() : Clock::now(); }
 
+  // `start + deadline`, saturating: a deadline of centuries (or milliseconds::max()) is none.
+  static Clock::time_point deadline_from(Clock::time_point start,
+                                         std::chrono::milliseconds deadline) {
+    const auto room =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - start);
+    return deadline >= room ? Clock::time_point::max() : start + deadline;
+  }
+
   // Full jitter: uniform in [0, min(max_backoff, initial_backoff * 2^(retry - 1))].
   std::chrono::milliseconds backoff(std::size_t retry) const {
     std::int64_t cap = options_->initial_backoff.count();
@@ -193,6 +205,9 @@ inline std::optional<std::string> retry_options_problem(const RetryOptions& opti
   if (options.deadline.count() <= 0) return "retry.deadline must be positive";
   if (options.initial_backoff.count() < 0 || options.max_backoff.count() < 0)
     return "retry backoffs must not be negative";
+  if (options.initial_backoff > std::chrono::hours(24) ||
+      options.max_backoff > std::chrono::hours(24))
+    return "retry backoffs must be at most 24 hours";
   return std::nullopt;
 }
 

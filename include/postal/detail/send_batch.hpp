@@ -50,11 +50,12 @@ class SendBatch {
     if (options_.max_in_flight == 0)
       return settle_all(invalid_argument("BatchOptions::max_in_flight must be at least 1"));
     const std::size_t largest = max_batch_window(options_.max_in_flight);
-    std::size_t size = options_.max_in_flight;  // the first window finds a bad key early
+    // The first window finds a bad key early; windows then grow (saturating) up to `largest`.
+    std::size_t size = std::min(options_.max_in_flight, largest);
     Window current = build(0, std::min(requests_.size(), size));
     while (current.begin < requests_.size()) {
       // The next window is encoded on a worker thread while this one is on the wire.
-      size = std::min(largest, size * 4);
+      size = size > largest / 4 ? largest : size * 4;
       const std::size_t next_end = std::min(requests_.size(), current.end + size);
       std::future<Window> next = build_async(current.end, next_end);
       send(current);
@@ -68,9 +69,11 @@ class SendBatch {
   }
 
  private:
+  // An item's retry schedule (and its deadline) starts when its first attempt has failed: a
+  // window may hold thousands of items, and the time an item waits for its turn is not its own.
   struct Item {
     std::size_t index;
-    RetrySchedule schedule;
+    std::optional<RetrySchedule> schedule;
     std::optional<Error> last_error;
   };
 
@@ -138,13 +141,18 @@ class SendBatch {
     std::vector<Item> items;
     items.reserve(window.indices.size());
     for (std::size_t index : window.indices)
-      items.push_back(Item{index, RetrySchedule(core_.retry(), CallKind::Send), std::nullopt});
+      items.push_back(Item{index, std::nullopt, std::nullopt});
     send_rounds(window.requests, items);
   }
 
   // Sends the window, then its retries in rounds, until every item is settled.
   void send_rounds(std::vector<HttpRequest>& requests, std::vector<Item>& items) {
     while (!items.empty()) {
+      if (stop_reason_) {  // stopped (e.g. by the progress callback) before this round
+        for (auto& item : items)
+          settle(item.index, item.last_error ? std::move(*item.last_error) : aborted());
+        return;
+      }
       keep_within_deadlines(requests, items);
       if (items.empty()) return;
       auto responses = send_all(requests);
@@ -162,7 +170,12 @@ class SendBatch {
           continue;
         }
         Error error = core_.redacted(std::move(result.error()));
-        const auto delay = stop_reason_ ? std::nullopt : item.schedule.after_failure(error);
+        if (!item.schedule) item.schedule.emplace(core_.retry(), CallKind::Send);
+        std::optional<std::chrono::milliseconds> delay;
+        if (stop_reason_)  // no retry after the batch stopped; the attempt still counts
+          error.attempts = item.schedule->attempts() + 1;
+        else
+          delay = item.schedule->after_failure(error);
         if (delay) {
           wait = std::max(wait, *delay);
           item.last_error = std::move(error);
@@ -180,20 +193,23 @@ class SendBatch {
       }
       requests = std::move(again_requests);
       items = std::move(again_items);
-      if (!items.empty()) items.front().schedule.wait(wait);
+      if (!items.empty()) items.front().schedule->wait(wait);
     }
   }
 
-  // Items whose retry deadline passed while the round waited end with their last error.
+  // Retried items whose deadline passed while the round waited end with their last error; the
+  // others get what is left of their deadline as the attempt's timeout.
   void keep_within_deadlines(std::vector<HttpRequest>& requests, std::vector<Item>& items) {
     std::size_t kept = 0;
     for (std::size_t k = 0; k < items.size(); ++k) {
-      const auto timeout = items[k].schedule.attempt_timeout(core_.timeout());
-      if (!timeout) {
-        settle(items[k].index, std::move(*items[k].last_error));
-        continue;
+      if (items[k].schedule) {
+        const auto timeout = items[k].schedule->attempt_timeout(core_.timeout());
+        if (!timeout) {
+          settle(items[k].index, items[k].last_error ? std::move(*items[k].last_error) : aborted());
+          continue;
+        }
+        requests[k].timeout = *timeout;
       }
-      requests[k].timeout = *timeout;
       if (kept != k) {
         requests[kept] = std::move(requests[k]);
         items[kept] = std::move(items[k]);
@@ -259,7 +275,7 @@ class SendBatch {
     error.code = ErrorCode::Aborted;
     error.send_state = SendState::NotSent;
     error.message = "not sent: the batch stopped early, because " + *stop_reason_;
-    return error;
+    return core_.redacted(std::move(error));  // the reason may quote a callback's exception
   }
 
   const ClientCore& core_;
