@@ -23,6 +23,9 @@
 #   DIAG=0             1: also time the SDK's libcurl transport alone (Transport::send_all of
 #                      pre-built requests: no JSON, no send_many windows) beside each send_many
 #   BUILD_DIR=build-bench-send    JOBS=1 (build parallelism)
+#   KEEPALIVE_REQUESTS=10000000   nginx's keepalive_requests (requests per connection, HTTP/2
+#                      included); 1000 is nginx's default, which ends HTTP/2 connections with
+#                      GOAWAY while streams are in flight
 #
 # What it does: installs missing tools with apt-get (nginx-light, libnginx-mod-http-echo, openssl,
 # libcurl4-openssl-dev, the build tools; nodejs/npm only if missing), builds send_bench and
@@ -156,7 +159,7 @@ http {
   fastcgi_temp_path $TMP/fastcgi;
   uwsgi_temp_path $TMP/uwsgi;
   scgi_temp_path $TMP/scgi;
-  keepalive_requests 10000000;   # also the HTTP/2 per-connection request limit (nginx >= 1.19.7)
+  keepalive_requests ${KEEPALIVE_REQUESTS:-10000000};   # also the HTTP/2 per-connection request limit (nginx >= 1.19.7)
   keepalive_timeout 600s;
   http2_max_concurrent_streams 256;
   client_max_body_size 100m;     # the attachment run

@@ -321,8 +321,8 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
   if (code == CURLE_SEND_FAIL_REWIND || (code == CURLE_ABORTED_BY_CALLBACK && resend_refused_)) {
     // on_seek or on_prereq refused libcurl's own resend
     what =
-        "the connection closed after the request was written, before any response; it was "
-        "not sent again";
+        "no response: the connection closed (or an HTTP/2 server refused the stream) after the "
+        "request was handed to it, and libcurl's automatic resend was refused";
   } else {
     what = curl_easy_strerror(code);
     const std::string_view detail = trim(error_buffer_);
