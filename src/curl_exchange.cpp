@@ -244,6 +244,8 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
                          static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS)));
 #endif
   check(curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L));
+  if (!options.http2)
+    check(curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1)));
   check(curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str()));
   if (!request.headers.contains("User-Agent"))
     check(curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent));

@@ -151,6 +151,11 @@ struct CurlOptions {
   /// with ErrorCode::ResponseTooLarge, MaybeSent (never retried), instead of filling memory.
   /// Must be positive.
   std::size_t max_response_bytes = std::size_t{64} << 20;
+  /// Offer HTTP/2 on https:// URLs (ALPN; used when the server accepts it). false: HTTP/1.1
+  /// only. A server that ends HTTP/2 connections with GOAWAY while streams are in flight (nginx
+  /// after `keepalive_requests`) makes the refused sends of send_many fail MaybeSent; HTTP/1.1
+  /// closes such connections between requests instead.
+  bool http2 = true;
 };
 
 /// A libcurl transport: pooled handles with keep-alive and TLS session reuse, no redirects,

@@ -1,0 +1,149 @@
+// The curl transport against nginx over TLS (a self-signed certificate made with openssl):
+// HTTP/2 is used when offered, CurlOptions::http2 = false keeps to HTTP/1.1, and send_many over
+// HTTP/1.1 survives a server that closes connections every few requests (nginx's
+// keepalive_requests), which over HTTP/2 ends streams in flight with GOAWAY.
+// nginx and openssl come from scripts/install-deps.sh (nginx-light, openssl).
+#include <postal/postal.hpp>
+
+#include "support/catch.hpp"
+#include "support/numbered_messages.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A port that was free a moment ago (bound to 0, then released).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+bool accepts(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/// nginx on 127.0.0.1:<port>, HTTPS with HTTP/2 offered, answering send/message with Postal's
+/// success envelope whose message_id is the protocol nginx spoke ("HTTP/2.0" or "HTTP/1.1").
+class Nginx {
+ public:
+  explicit Nginx(int keepalive_requests) {
+    char pattern[] = "/tmp/postal-nginx-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) return;
+    dir_ = pattern;
+    port_ = free_port();
+    const std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
+    const std::string openssl =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+        "subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+        key + " -out " + cert + " >/dev/null 2>&1";
+    if (std::system(openssl.c_str()) != 0) return;
+    std::ofstream(dir_ + "/nginx.conf")
+        << "daemon on; worker_processes 1; pid " << dir_ << "/nginx.pid;\n"
+        << "error_log " << dir_ << "/error.log;\n"
+        << "events { worker_connections 256; }\n"
+        << "http {\n  access_log off;\n  keepalive_requests " << keepalive_requests << ";\n"
+        << "  client_body_temp_path " << dir_ << ";\n"
+        << "  server {\n    listen 127.0.0.1:" << port_ << " ssl http2;\n"
+        << "    ssl_certificate " << cert << ";\n    ssl_certificate_key " << key << ";\n"
+        << "    location = /api/v1/send/message {\n      default_type application/json;\n"
+        << "      return 200 '{\"status\":\"success\",\"time\":0.01,\"flags\":{},\"data\":"
+           "{\"message_id\":\"$server_protocol\",\"messages\":{}}}';\n    }\n  }\n}\n";
+    const std::string start = "nginx -p " + dir_ + " -c " + dir_ + "/nginx.conf";
+    if (std::system(start.c_str()) != 0) return;
+    for (int i = 0; i < 200 && !accepts(port_); ++i) std::this_thread::sleep_for(25ms);
+    started_ = accepts(port_);
+  }
+  ~Nginx() {
+    if (dir_.empty()) return;
+    const std::string stop = "nginx -p " + dir_ + " -c " + dir_ + "/nginx.conf -s stop 2>/dev/null";
+    (void)std::system(stop.c_str());
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  Nginx(const Nginx&) = delete;
+  Nginx& operator=(const Nginx&) = delete;
+
+  bool started() const { return started_; }
+  std::string base_url() const { return "https://localhost:" + std::to_string(port_); }
+  std::string ca_file() const { return dir_ + "/cert.pem"; }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  bool started_ = false;
+};
+
+postal::Client client_for(const Nginx& nginx, bool http2) {
+  postal::CurlOptions curl;
+  curl.ca_file = nginx.ca_file();
+  curl.http2 = http2;
+  postal::ClientOptions options{nginx.base_url(), "NginxTestKey0123456789"};
+  options.transport = postal::make_curl_transport(curl);
+  options.retry = postal::RetryOptions::none();
+  return postal::Client(options);
+}
+
+}  // namespace
+
+TEST_CASE("nginx over TLS: HTTP/2 is used when offered, and http2 = false keeps to HTTP/1.1") {
+  Nginx nginx(100000);
+  REQUIRE(nginx.started());
+  auto h2 = client_for(nginx, true).send_message(postal_test::numbered(1));
+  REQUIRE(h2.has_value());
+  CHECK(h2->message_id == "HTTP/2.0");
+  auto h1 = client_for(nginx, false).send_message(postal_test::numbered(2));
+  REQUIRE(h1.has_value());
+  CHECK(h1->message_id == "HTTP/1.1");
+  postal::BatchOptions options;
+  options.max_in_flight = 8;
+  for (const auto& r :
+       client_for(nginx, true).send_many(postal_test::numbered_batch(100), options)) {
+    REQUIRE(r.has_value());
+    CHECK(r->message_id == "HTTP/2.0");
+  }
+}
+
+TEST_CASE(
+    "nginx over TLS: send_many over HTTP/1.1 survives keepalive_requests closing "
+    "connections") {
+  Nginx nginx(20);  // a new connection every 20 requests
+  REQUIRE(nginx.started());
+  postal::BatchOptions options;
+  options.max_in_flight = 8;
+  auto results = client_for(nginx, false).send_many(postal_test::numbered_batch(400), options);
+  REQUIRE(results.size() == 400);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    INFO("item " << i << ": " << (results[i] ? "" : results[i].error().describe()));
+    REQUIRE(results[i].has_value());
+    CHECK(results[i]->message_id == "HTTP/1.1");
+  }
+}
