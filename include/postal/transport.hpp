@@ -19,6 +19,16 @@
 POSTAL_BEGIN_NAMESPACE
 
 namespace detail {
+/// The Error for an exception that escaped a transport (or an allocation): the request may
+/// have left.
+inline Error unexpected_exception(const std::string& what) {
+  Error error;
+  error.code = ErrorCode::Transport;
+  error.message = "unexpected exception during the request: " + what;
+  error.send_state = SendState::MaybeSent;
+  return error;
+}
+
 /// ASCII case-insensitive comparison, for HTTP header names.
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -114,21 +124,12 @@ class Transport {
       try {
         out.push_back(send(request));
       } catch (const std::exception& e) {
-        out.push_back(send_exception(e.what()));
+        out.push_back(detail::unexpected_exception(e.what()));
       } catch (...) {
-        out.push_back(send_exception("not a std::exception"));
+        out.push_back(detail::unexpected_exception("not a std::exception"));
       }
     }
     return out;
-  }
-
- private:
-  static Error send_exception(const char* what) {
-    Error error;
-    error.code = ErrorCode::Transport;
-    error.send_state = SendState::MaybeSent;
-    error.message = std::string("the transport threw: ") + what;
-    return error;
   }
 };
 

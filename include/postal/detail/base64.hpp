@@ -14,11 +14,16 @@ namespace detail {
 
 /// Base64 with '=' padding. `line_length` > 0 inserts '\n' after every `line_length` output
 /// characters and at the end (Ruby's Base64.encode64 uses 60); 0 gives one line (strict).
+/// The length of the one-line encoding of `bytes` bytes (with padding).
+inline constexpr std::size_t base64_length(std::size_t bytes) noexcept {
+  return (bytes + 2) / 3 * 4;
+}
+
 /// Appends the encoding to `out` (which grows once, to its final size).
 inline void append_base64(std::string& out, std::string_view bytes, std::size_t line_length = 0) {
   static constexpr char alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const std::size_t encoded = (bytes.size() + 2) / 3 * 4;
+  const std::size_t encoded = base64_length(bytes.size());
   out.reserve(out.size() + encoded + (line_length ? encoded / line_length + 1 : 0));
   std::size_t column = 0;
   auto put = [&](char c) {

@@ -58,16 +58,6 @@ inline Result<std::string> encode_params(const nlohmann::json& params) {
   }
 }
 
-/// The Error for an exception that escaped a transport (or an allocation): the request may
-/// have left.
-inline Error unexpected_exception(const std::string& what) {
-  Error error;
-  error.code = ErrorCode::Transport;
-  error.message = "unexpected exception during the request: " + what;
-  error.send_state = SendState::MaybeSent;
-  return error;
-}
-
 /// What `f()` returns, or the Error for the exception it threw.
 template <class F>
 auto guarded(F&& f) -> decltype(f()) {

@@ -29,8 +29,6 @@ namespace detail {
 inline const char* send_endpoint(const SendMessageRequest&) noexcept { return "send/message"; }
 inline const char* send_endpoint(const SendRawRequest&) noexcept { return "send/raw"; }
 
-inline std::size_t base64_length(std::size_t bytes) noexcept { return (bytes + 2) / 3 * 4; }
-
 /// The InvalidArgument for a text field that is not valid UTF-8, e.g. "subject is not valid UTF-8".
 inline Error not_utf8_error(std::string_view field) {
   return invalid_argument(std::string(field) + " is not valid UTF-8");

@@ -281,11 +281,7 @@ inline Result<Event> verify_and_parse(std::string_view raw_body, const Headers& 
     if (!age) return age.error();
     return event;
   } catch (const std::exception& ex) {
-    Error e;
-    e.send_state = SendState::NotSent;  // webhook errors concern no send
-    e.code = ErrorCode::Signature;
-    e.message = std::string("webhook verification failed: ") + ex.what();
-    return e;
+    return detail::verification_failure(ex);
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -79,6 +80,15 @@ inline Result<void> check_age(double timestamp, const VerifyOptions& options) {
 }
 
 /// Reads just the envelope `timestamp` for max_age, tolerantly. Decode error when absent.
+/// The Error for an exception during verification (e.g. out of memory): never believed.
+inline Error verification_failure(const std::exception& ex) {
+  Error e;
+  e.send_state = SendState::NotSent;  // webhook errors concern no send
+  e.code = ErrorCode::Signature;
+  e.message = std::string("webhook verification failed: ") + ex.what();
+  return e;
+}
+
 inline Result<void> check_body_age(std::string_view raw_body, const VerifyOptions& options) {
   if (!options.max_age) return {};
   const auto json = nlohmann::json::parse(raw_body.begin(), raw_body.end(), nullptr, false);
@@ -123,11 +133,7 @@ inline Result<void> verify(std::string_view raw_body, const Headers& headers, co
     if (!signature) return signature;
     return detail::check_body_age(raw_body, options);
   } catch (const std::exception& ex) {
-    Error e;
-    e.send_state = SendState::NotSent;  // webhook errors concern no send
-    e.code = ErrorCode::Signature;
-    e.message = std::string("webhook verification failed: ") + ex.what();
-    return e;
+    return detail::verification_failure(ex);
   }
 }
 
