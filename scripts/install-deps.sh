@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
-          catch2 libcpp-httplib-dev nginx-light openssl)
+          catch2 libcpp-httplib-dev nginx-light openssl doxygen clang-14)
 if [[ $# -gt 0 ]]; then packages+=("$@"); fi
 
 missing=()

@@ -1,9 +1,9 @@
-// postal-cpp: the umbrella header (everything except postal/testing/).
+// postal-cpp: the umbrella header: the client and what its calls take and return. Included on
+// their own: postal/webhook.hpp, postal/json.hpp (the models' JSON mapping), postal/testing/.
 #pragma once
 
 #include <postal/client.hpp>
 #include <postal/error.hpp>
-#include <postal/json.hpp>
 #include <postal/models.hpp>
 #include <postal/options.hpp>
 #include <postal/result.hpp>

@@ -5,6 +5,7 @@
 #include "support/scripted_transport.hpp"
 
 #include <postal/client.hpp>
+#include <postal/detail/base64.hpp>
 #include <postal/error.hpp>
 #include <postal/models.hpp>
 #include <postal/options.hpp>
