@@ -2,7 +2,8 @@
 # Compile cost of postal/postal.hpp: the time to compile a translation unit that includes it and
 # calls send_message (benchmarks/compile/postal_send.cpp) beside one that includes only
 # nlohmann/json.hpp (benchmarks/compile/json_only.cpp), same compiler and flags, same run.
-# Prints the median of RUNS compilations of each (they alternate) and their ratio.
+# Prints the median CPU time (user + system, steadier than wall time on a busy machine) of RUNS
+# compilations of each (they alternate) and their ratio.
 #   scripts/bench-compile.sh            # g++ and clang++-14 (when present), -O0 -g and -O2
 #   RUNS=9 CXXS="g++" scripts/bench-compile.sh
 set -euo pipefail
@@ -11,14 +12,12 @@ runs=${RUNS:-5}
 cxxs=${CXXS:-"g++ clang++-14"}
 flag_sets=("-O0 -g" "-O2")
 
-now_ms() { date +%s%3N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-compile_ms() {  # compiler, flags, source
-  local start
-  start=$(now_ms)
+compile_ms() {  # compiler, flags, source -> CPU milliseconds
+  local TIMEFORMAT='%3U %3S' cpu
   # shellcheck disable=SC2086
-  "$1" -std=c++17 $2 -Iinclude -c "$3" -o /dev/null
-  echo $(($(now_ms) - start))
+  cpu=$({ time "$1" -std=c++17 $2 -Iinclude -c "$3" -o /dev/null; } 2>&1)
+  awk -v u="${cpu% *}" -v s="${cpu#* }" 'BEGIN { printf "%d\n", (u + s) * 1000 }'
 }
 
 printf '%-12s %-7s %18s %18s %7s\n' compiler flags "postal.hpp+send" "json.hpp only" ratio

@@ -1,4 +1,5 @@
-// postal-cpp: the error value every fallible call reports, and the exception that carries it.
+/// @file
+/// The error value every fallible call reports, and the exception that carries it.
 #pragma once
 
 #include <postal/version.hpp>
@@ -35,7 +36,14 @@ enum class ErrorCode {
 /// or TLS handshake failed, or Postal answered with an error envelope). Safe to resend.
 /// `MaybeSent`: the request may have been processed (e.g. a timeout after the request was
 /// written, or a proxy's 502). Check with `Client::get_message` before resending.
-enum class SendState { NotSent, MaybeSent };
+///
+/// @code
+/// if (!sent && sent.error().send_state == postal::SendState::NotSent) retry_later(m);
+/// @endcode
+enum class SendState {
+  NotSent,    ///< proven that Postal created no message: safe to resend
+  MaybeSent,  ///< the mail may have been created: check before resending
+};
 
 /// The name of an error code, e.g. "Timeout".
 inline const char* to_string(ErrorCode code) noexcept {
@@ -74,6 +82,11 @@ inline const char* to_string(SendState state) noexcept {
 }
 
 /// A failure, as a value. Never contains the API key.
+///
+/// @code
+/// auto sent = client.send_message(m);
+/// if (!sent) log(sent.error().describe());  // "Api (NoRecipients): ... [NotSent]"
+/// @endcode
 struct Error {
   ErrorCode code = ErrorCode::Transport;  ///< the kind of failure
   std::string message;                    ///< for humans; never contains the API key
@@ -106,8 +119,17 @@ struct Error {
 };
 
 /// Thrown by `Result<T>::value()` when the result holds an error.
+///
+/// @code
+/// try {
+///   auto sent = client.send_message(m).value();
+/// } catch (const postal::Exception& e) {
+///   if (e.error().send_state == postal::SendState::MaybeSent) check_before_resending(m);
+/// }
+/// @endcode
 class Exception : public std::runtime_error {
  public:
+  /// Carries `error`; what() is "postal: " followed by Error::describe().
   explicit Exception(Error error)
       : std::runtime_error("postal: " + error.describe()), error_(std::move(error)) {}
   /// The error this exception carries.

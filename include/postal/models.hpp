@@ -1,4 +1,5 @@
-// postal-cpp: plain structs for the Send API and the Messages API. No JSON here (see json.hpp).
+/// @file
+/// Plain structs for the Send API and the Messages API. No JSON here (see json.hpp).
 #pragma once
 
 #include <postal/version.hpp>
@@ -74,6 +75,13 @@ struct SendResult {
 // Messages API
 
 /// Which parts of a message `get_message` asks Postal for. Always sent as an explicit array.
+///
+/// @code
+/// postal::Expansions want;
+/// want.status = true;
+/// want.plain_body = true;
+/// auto message = client.get_message(id, want);  // or postal::Expansions::all()
+/// @endcode
 struct Expansions {
   bool status = false;            ///< delivery status
   bool details = false;           ///< envelope details
@@ -107,16 +115,16 @@ struct Expansions {
 
 /// Status of a message or of one delivery attempt. Unknown strings map to `Unknown`.
 enum class DeliveryStatus {
-  Pending,
-  Sent,
-  SoftFail,
-  HardFail,
-  Held,
-  Bounced,
-  Processed,
-  HoldCancelled,
-  Error,
-  Unknown,
+  Pending,        ///< no delivery attempt yet (a new message's status)
+  Sent,           ///< accepted by the receiving server
+  SoftFail,       ///< a temporary failure; Postal tries again later
+  HardFail,       ///< a permanent failure; Postal gives up
+  Held,           ///< held by Postal (e.g. send limit, suppression list, development mode)
+  Bounced,        ///< a bounce for the message came back
+  Processed,      ///< incoming mail handled without a delivery (e.g. a matched bounce)
+  HoldCancelled,  ///< the hold was removed without sending
+  Error,          ///< an internal error in Postal while sending; Postal retries
+  Unknown,        ///< a status string this SDK does not know
 };
 
 /// Parses Postal's status string ("Sent", "SoftFail", ...); anything else is `Unknown`.
@@ -165,7 +173,11 @@ inline const char* to_string(DeliveryStatus status) noexcept {
 }
 
 /// Direction of a message. Unknown strings map to `Unknown`.
-enum class Direction { Outgoing, Incoming, Unknown };
+enum class Direction {
+  Outgoing,  ///< sent through Postal ("outgoing")
+  Incoming,  ///< received by Postal ("incoming")
+  Unknown,   ///< a direction string this SDK does not know
+};
 
 /// Expansion `status`.
 struct MessageStatusInfo {

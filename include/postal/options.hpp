@@ -1,4 +1,5 @@
-// postal-cpp: settings of a Client.
+/// @file
+/// Settings of a Client (ClientOptions) and of one send_many call (BatchOptions).
 #pragma once
 
 #include <postal/retry.hpp>
@@ -22,7 +23,7 @@ POSTAL_BEGIN_NAMESPACE
 /// postal::Client client(options);
 /// @endcode
 struct ClientOptions {
-  /// Where Postal's web server is, e.g. "https://postal.example.com". The scheme is required; a
+  /// Where Postal's web server is, such as "https://postal.example.com". The scheme is required; a
   /// path prefix is kept ("https://example.com/postal" → ".../postal/api/v1/...").
   std::string base_url;
   /// The server's API key, sent as X-Server-API-Key. Never appears in errors or logs. Must be
@@ -38,6 +39,13 @@ struct ClientOptions {
 };
 
 /// Settings of one Client::send_many call.
+///
+/// @code
+/// postal::BatchOptions batch;
+/// batch.max_in_flight = 16;
+/// batch.progress = [](std::size_t done, std::size_t total) { show(done, total); };
+/// auto results = client.send_many(requests, batch);  // one Result per request, in order
+/// @endcode
 struct BatchOptions {
   /// The most requests in flight at once (HTTP/2 streams or HTTP/1.1 connections). Must be at
   /// least 1.

@@ -1,4 +1,5 @@
-// postal-cpp: Result<T>, a value or an Error (the shape of C++23 std::expected<T, Error>).
+/// @file
+/// Result<T>, a value or an Error (the shape of C++23 `std::expected<T, Error>`).
 #pragma once
 
 #include <postal/error.hpp>
@@ -23,6 +24,7 @@ class [[nodiscard]] Result {
   static_assert(!std::is_same_v<T, Error>, "Result<Error> is ambiguous");
 
  public:
+  /// The type of the value held on success.
   using value_type = T;
 
   /// A result holding a value.
@@ -87,9 +89,15 @@ class [[nodiscard]] Result {
 };
 
 /// Success without a value, or an Error.
+///
+/// @code
+/// postal::Result<void> ok = postal::webhook::verify(body, headers, keys);
+/// if (!ok) return respond(401, ok.error().message);
+/// @endcode
 template <>
 class [[nodiscard]] Result<void> {
  public:
+  /// No value on success: `void`.
   using value_type = void;
 
   /// A successful result.

@@ -1,4 +1,5 @@
-// postal-cpp: when the client tries a request again, and when it never does.
+/// @file
+/// When the client tries a request again, and when it never does.
 #pragma once
 
 #include <postal/error.hpp>
@@ -35,6 +36,13 @@ struct RetryEvent {
 /// Retrying stops after `max_attempts` attempts, or when the next attempt could not start
 /// before `deadline` (counted from the call's start; each attempt's timeout is also cut to what
 /// is left of it). The last error is then returned, with `Error::attempts` set.
+///
+/// @code
+/// postal::ClientOptions options;
+/// options.retry.max_attempts = 5;
+/// options.retry.on_retry = [](const postal::RetryEvent& e) { log(e.error.describe()); };
+/// // or: options.retry = postal::RetryOptions::none();
+/// @endcode
 struct RetryOptions {
   /// Attempts in all, the first included; 1 turns retrying off. Must be at least 1.
   std::size_t max_attempts = 3;
@@ -58,9 +66,9 @@ struct RetryOptions {
   std::function<void(std::chrono::milliseconds)> sleep{};
   /// A random number in [0, 1) for the jitter. Empty: a per-thread std::mt19937_64.
   std::function<double()> random{};
-  /// Called before each wait, e.g. to log retries. Must not throw (an exception is ignored).
-  /// Like `now`, `sleep` and `random`, it is called from every thread using the Client: it must
-  /// be thread-safe.
+  /// Called before each wait (to log retries, for example). Must not throw (an exception is
+  /// ignored). Like `now`, `sleep` and `random`, it is called from every thread using the Client:
+  /// it must be thread-safe.
   std::function<void(const RetryEvent&)> on_retry{};
 
   /// A policy that never retries (max_attempts = 1).

@@ -1,4 +1,5 @@
-// postal-cpp: the HTTP seam. One exchange in, one response (or a transport error) out.
+/// @file
+/// The HTTP seam: one exchange in, one response (or a transport error) out.
 #pragma once
 
 #include <postal/result.hpp>
@@ -41,11 +42,20 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }  // namespace detail
 
 /// HTTP header fields in order; names compare case-insensitively.
+///
+/// @code
+/// postal::Headers headers{{"Content-Type", "application/json"}};
+/// headers.add("X-Postal-Signature-256", signature);
+/// auto kid = headers.get("x-postal-signature-kid");  // std::optional<std::string>
+/// @endcode
 class Headers {
  public:
+  /// One field: name and value.
   using value_type = std::pair<std::string, std::string>;
+  /// Iterator over the fields, in order.
   using const_iterator = std::vector<value_type>::const_iterator;
 
+  /// No fields.
   Headers() = default;
   /// Headers from a list of name/value pairs.
   Headers(std::initializer_list<value_type> fields) : fields_(fields) {}
@@ -75,9 +85,13 @@ class Headers {
   /// True when a field of this name is present.
   bool contains(std::string_view name) const { return get(name).has_value(); }
 
+  /// The first field.
   const_iterator begin() const noexcept { return fields_.begin(); }
+  /// Past the last field.
   const_iterator end() const noexcept { return fields_.end(); }
+  /// The number of fields (repeated names counted each time).
   std::size_t size() const noexcept { return fields_.size(); }
+  /// True when there is no field.
   bool empty() const noexcept { return fields_.empty(); }
 
  private:
@@ -105,8 +119,18 @@ struct HttpResponse {
 /// `send` returns an error only when there is no complete HTTP response (ErrorCode::Transport,
 /// Timeout or ResponseTooLarge) and must say in `send_state` whether the request may have reached
 /// the server. Implementations must be safe to call from many threads at once.
+///
+/// @code
+/// struct CannedTransport : postal::Transport {
+///   postal::Result<postal::HttpResponse> send(const postal::HttpRequest&) override {
+///     return postal::HttpResponse{200, {}, R"({"status":"success","data":{}})"};
+///   }
+/// };
+/// options.transport = std::make_shared<CannedTransport>();
+/// @endcode
 class Transport {
  public:
+  /// Destroys the transport (when the last Client copy using it lets go of it).
   virtual ~Transport() = default;
 
   /// Performs one exchange.
@@ -161,6 +185,12 @@ struct CurlOptions {
 
 /// A libcurl transport: pooled handles with keep-alive and TLS session reuse, no redirects,
 /// TLS verification on. Thread-safe.
+///
+/// @code
+/// postal::CurlOptions curl;
+/// curl.ca_file = "/etc/ssl/private-ca.pem";
+/// options.transport = postal::make_curl_transport(curl);
+/// @endcode
 POSTAL_API std::shared_ptr<Transport> make_curl_transport(CurlOptions options = {});
 
 POSTAL_END_NAMESPACE

@@ -1,6 +1,7 @@
-// postal-cpp: the webhook umbrella header (keys, verification, typed events, replay guard, keys
-// fetched from Postal's JWKS endpoint).
-//
+/// @file
+/// The webhook umbrella header: keys, verification, typed events, replay guard, and keys
+/// fetched from Postal's JWKS endpoint.
+///
 /// @code
 /// #include <postal/webhook.hpp>
 /// auto keys = postal::webhook::load_public_key_dkim(txt_record).value();  // once, at start-up
@@ -17,3 +18,10 @@
 #include <postal/webhook/remote_keys.hpp>
 #include <postal/webhook/replay.hpp>
 #include <postal/webhook/verify.hpp>
+
+/// @namespace postal::webhook
+/// Receiving Postal's webhooks: verify the signature, parse the typed Event, refuse replays
+/// (`#include <postal/webhook.hpp>`).
+///
+/// Verification failures are ordinary results (ErrorCode::Signature, UnknownKey, Replay), not
+/// exceptions. See verify_and_parse for the whole flow.

@@ -122,7 +122,7 @@ class RetrySchedule {
     const auto at = now();
     if (deadline_ <= at) return std::nullopt;
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - at);
-    return std::min(timeout, left);
+    return (std::min)(timeout, left);
   }
 
   /// Records that an attempt ended with `error`; sets error.attempts. The wait before the next
@@ -140,7 +140,7 @@ class RetrySchedule {
     }
     if (attempts_ >= options_->max_attempts) return std::nullopt;
     auto delay = backoff(attempts_);
-    if (error.retry_after) delay = std::max(delay, *error.retry_after);
+    if (error.retry_after) delay = (std::max)(delay, *error.retry_after);
     if (now() + delay >= deadline_) {
       error.message += " (not retried: the wait of " + std::to_string(delay.count()) +
                        " ms would pass the retry deadline)";
@@ -173,15 +173,15 @@ class RetrySchedule {
   static Clock::time_point deadline_from(Clock::time_point start,
                                          std::chrono::milliseconds deadline) {
     const auto room =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - start);
-    return deadline >= room ? Clock::time_point::max() : start + deadline;
+        std::chrono::duration_cast<std::chrono::milliseconds>((Clock::time_point::max)() - start);
+    return deadline >= room ? (Clock::time_point::max)() : start + deadline;
   }
 
   // Full jitter: uniform in [0, min(max_backoff, initial_backoff * 2^(retry - 1))].
   std::chrono::milliseconds backoff(std::size_t retry) const {
     std::int64_t cap = options_->initial_backoff.count();
     for (std::size_t i = 1; i < retry && cap < options_->max_backoff.count(); ++i) cap *= 2;
-    cap = std::max<std::int64_t>(0, std::min(cap, options_->max_backoff.count()));
+    cap = (std::max<std::int64_t>)(0, (std::min)(cap, options_->max_backoff.count()));
     double r = options_->random ? options_->random() : default_random();
     if (!(r >= 0.0)) r = 0.0;  // NaN too
     if (r > 1.0) r = 1.0;

@@ -51,12 +51,12 @@ class SendBatch {
       return settle_all(invalid_argument("BatchOptions::max_in_flight must be at least 1"));
     const std::size_t largest = max_batch_window(options_.max_in_flight);
     // The first window finds a bad key early; windows then grow (saturating) up to `largest`.
-    std::size_t size = std::min(options_.max_in_flight, largest);
-    Window current = build(0, std::min(requests_.size(), size));
+    std::size_t size = (std::min)(options_.max_in_flight, largest);
+    Window current = build(0, (std::min)(requests_.size(), size));
     while (current.begin < requests_.size()) {
       // The next window is encoded on a worker thread while this one is on the wire.
       size = size > largest / 4 ? largest : size * 4;
-      const std::size_t next_end = std::min(requests_.size(), current.end + size);
+      const std::size_t next_end = (std::min)(requests_.size(), current.end + size);
       std::future<Window> next = build_async(current.end, next_end);
       send(current);
       current = next.valid() ? next.get() : build(current.end, next_end);
@@ -177,7 +177,7 @@ class SendBatch {
         else
           delay = item.schedule->after_failure(error);
         if (delay) {
-          wait = std::max(wait, *delay);
+          wait = (std::max)(wait, *delay);
           item.last_error = std::move(error);
           again_requests.push_back(std::move(requests[k]));
           again_items.push_back(std::move(item));

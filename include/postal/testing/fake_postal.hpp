@@ -1,11 +1,12 @@
-// postal-cpp test tooling: FakePostal, an in-memory Postal mail server behind the Transport seam.
-//
-// It answers Postal's legacy API (send/message, send/raw, messages/message,
-// messages/deliveries) with the bytes Postal 3.3.3+ sends: HTTP 200 envelopes with the exact
-// error codes, texts and order, per-recipient ids and tokens, the nine expansions, deliveries,
-// Rails' JSON escaping and float format. Tests can record deliveries, bounces, loads and clicks
-// and take the signed webhooks Postal would send for them (fake_postal_events.hpp), fetch the
-// JWKS at /.well-known/jwks.json, inspect what was stored and inject faults.
+/// @file
+/// Test tooling: FakePostal, an in-memory Postal mail server behind the Transport seam.
+///
+/// It answers Postal's legacy API (send/message, send/raw, messages/message,
+/// messages/deliveries) with the bytes Postal 3.3.3+ sends: HTTP 200 envelopes with the exact
+/// error codes, texts and order, per-recipient ids and tokens, the nine expansions, deliveries,
+/// Rails' JSON escaping and float format. Tests can record deliveries, bounces, loads and clicks
+/// and take the signed webhooks Postal would send for them (fake_postal_events.hpp), fetch the
+/// JWKS at /.well-known/jwks.json, inspect what was stored and inject faults.
 #pragma once
 
 #include <postal/error.hpp>
@@ -134,7 +135,7 @@ class FakePostal : public Transport, public FakePostalEvents {
 
   // --- faults ----------------------------------------------------------------------------
 
-  /// The next request is answered with `response` verbatim (e.g. a proxy's 502 page).
+  /// The next request is answered with `response` verbatim (such as a proxy's 502 page).
   /// Faults queue up, one per request.
   void fail_next(HttpResponse response, FaultTiming when = FaultTiming::BeforeProcessing) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -143,7 +144,7 @@ class FakePostal : public Transport, public FakePostalEvents {
     fault.when = when;
     faults_.push_back(std::move(fault));
   }
-  /// The next request fails with `error` as a transport error; e.g. ErrorCode::Timeout,
+  /// The next request fails with `error` as a transport error; for example ErrorCode::Timeout,
   /// SendState::MaybeSent and FaultTiming::AfterProcessing: the mail is created, the answer lost.
   void fail_next(Error error, FaultTiming when = FaultTiming::BeforeProcessing) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -314,3 +315,15 @@ class FakePostal : public Transport, public FakePostalEvents {
 
 }  // namespace testing
 POSTAL_END_NAMESPACE
+
+/// @namespace postal::testing
+/// Test tooling for your code that uses postal-cpp: FakePostal (an in-memory Postal behind the
+/// Transport seam, with the webhooks it would send) and sign_webhook (to test a webhook
+/// receiver).
+///
+/// @code
+/// #include <postal/testing/fake_postal.hpp>      // FakePostal
+/// #include <postal/testing/webhook_signer.hpp>   // sign_webhook, generate_test_key
+/// @endcode
+///
+/// Names in `postal::testing::detail` are FakePostal's internals: no stability promise.

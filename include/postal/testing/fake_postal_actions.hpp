@@ -1,6 +1,9 @@
-// postal-cpp test tooling: FakePostal's four API actions, following Postal 3.3.3+'s
-// LegacyAPI::SendController, OutgoingMessagePrototype and LegacyAPI::MessagesController check
-// for check and text for text. Each returns the envelope status and `data`.
+/// @file
+/// Test tooling: FakePostal's four API actions, following Postal 3.3.3+'s
+/// LegacyAPI::SendController, OutgoingMessagePrototype and LegacyAPI::MessagesController check
+/// for check and text for text. Each returns the envelope status and `data`.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/testing/fake_server_state.hpp>
@@ -304,7 +307,7 @@ inline ApiOutcome messages_action(FakeServerState& state, const nlohmann::ordere
   std::optional<std::int64_t> key;
   if (id.is_number_unsigned()) {
     const auto value = id.get<std::uint64_t>();
-    if (value <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    if (value <= static_cast<std::uint64_t>((std::numeric_limits<std::int64_t>::max)()))
       key = static_cast<std::int64_t>(value);
   } else {
     key = id.get<std::int64_t>();

@@ -1,6 +1,7 @@
-// postal-cpp test tooling: what happens to mail after FakePostal accepted it (delivery attempts,
-// bounces, loads, clicks), server events (DNS checks, send limits), and the signed webhooks
-// Postal would POST for each (spec §3-5). FakePostal inherits all of it from FakePostalEvents.
+/// @file
+/// Test tooling: what happens to mail after FakePostal accepted it (delivery attempts,
+/// bounces, loads, clicks), server events (DNS checks, send limits), and the signed webhooks
+/// Postal would POST for each (spec §3-5). FakePostal inherits all of it from FakePostalEvents.
 #pragma once
 
 #include <postal/error.hpp>
@@ -227,9 +228,13 @@ class FakePostalEvents {
   std::string jwks() const { return current_key()->published.jwks; }
 
  protected:
+  /// Made only as part of a FakePostal.
   FakePostalEvents() = default;
+  /// Not virtual: never deleted through a FakePostalEvents pointer.
   ~FakePostalEvents() = default;
+  /// Not copyable (it holds FakePostal's state and mutex).
   FakePostalEvents(const FakePostalEvents&) = delete;
+  /// Not copyable (it holds FakePostal's state and mutex).
   FakePostalEvents& operator=(const FakePostalEvents&) = delete;
 
   /// (mutex_ held) The signing key; the default key is fetched (maybe generated) on first use.

@@ -1,6 +1,9 @@
-// postal-cpp test tooling: the state behind FakePostal — configuration, stored messages, ids,
-// randomness — and the Postal model code that works on it (credential lookup, domain
-// authentication, MessageDB::Message#save). Not thread-safe by itself: FakePostal locks.
+/// @file
+/// Test tooling: the state behind FakePostal — configuration, stored messages, ids,
+/// randomness — and the Postal model code that works on it (credential lookup, domain
+/// authentication, MessageDB::Message#save). Not thread-safe by itself: FakePostal locks.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/testing/mime_parser.hpp>
@@ -57,7 +60,7 @@ struct FakeServerState {
 
   /// Epoch microseconds, strictly increasing across calls (so records order by time).
   std::int64_t next_micros() {
-    last_micros = std::max(now_micros(), last_micros + 1);
+    last_micros = (std::max)(now_micros(), last_micros + 1);
     return last_micros;
   }
 

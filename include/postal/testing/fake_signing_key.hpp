@@ -1,5 +1,8 @@
-// postal-cpp test tooling: FakePostal's webhook signing key (the process-wide default test key or
-// one set by the test), signing a queued webhook the way Postal sends it, and the JWKS route.
+/// @file
+/// Test tooling: FakePostal's webhook signing key (the process-wide default test key or
+/// one set by the test), signing a queued webhook the way Postal sends it, and the JWKS route.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/error.hpp>

@@ -1,6 +1,7 @@
-// postal-cpp test tooling: the webhook requests FakePostal produces (spec §3): what a test gets
-// back (WebhookRequest), what it describes (bounces, DNS checks, the server), and the payload
-// builders, key for key in the order of Postal's code, encoded like Rails.
+/// @file
+/// Test tooling: the webhook requests FakePostal produces (spec §3): what a test gets
+/// back (WebhookRequest), what it describes (bounces, DNS checks, the server), and the payload
+/// builders, key for key in the order of Postal's code, encoded like Rails.
 #pragma once
 
 #include <postal/models.hpp>

@@ -1,5 +1,8 @@
-// postal-cpp test tooling: the `data` FakePostal answers for messages/message (with its nine
-// expansions) and messages/deliveries, field for field as Postal's MessagesController builds it.
+/// @file
+/// Test tooling: the `data` FakePostal answers for messages/message (with its nine
+/// expansions) and messages/deliveries, field for field as Postal's MessagesController builds it.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/detail/base64.hpp>

@@ -1,6 +1,9 @@
-// postal-cpp test tooling: builds the RFC 5322 message Postal's send/message makes with the mail
-// gem (OutgoingMessagePrototype#raw_message): header fields in the mail gem's order, an outer
-// multipart/mixed holding a multipart/alternative (text/plain, text/html) and base64 attachments.
+/// @file
+/// Test tooling: builds the RFC 5322 message Postal's send/message makes with the mail
+/// gem (OutgoingMessagePrototype#raw_message): header fields in the mail gem's order, an outer
+/// multipart/mixed holding a multipart/alternative (text/plain, text/html) and base64 attachments.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/detail/base64.hpp>

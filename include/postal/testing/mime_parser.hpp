@@ -1,7 +1,10 @@
-// postal-cpp test tooling: a small RFC 5322 / MIME reader, enough for FakePostal to answer the
-// `headers`, `plain_body`, `html_body` and `attachments` expansions the way Postal (through the
-// mail gem) does: unfolded headers with RFC 2047 words decoded, multipart trees, base64 and
-// quoted-printable bodies, RFC 2231 file names.
+/// @file
+/// Test tooling: a small RFC 5322 / MIME reader, enough for FakePostal to answer the
+/// `headers`, `plain_body`, `html_body` and `attachments` expansions the way Postal (through the
+/// mail gem) does: unfolded headers with RFC 2047 words decoded, multipart trees, base64 and
+/// quoted-printable bodies, RFC 2231 file names.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/testing/mime_text.hpp>

@@ -1,5 +1,8 @@
-// postal-cpp test tooling: text-level helpers for reading mail the way the mail gem does: line
-// breaks, charsets, quoted-printable, RFC 2047 encoded words and address lists.
+/// @file
+/// Test tooling: text-level helpers for reading mail the way the mail gem does: line
+/// breaks, charsets, quoted-printable, RFC 2047 encoded words and address lists.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/testing/ruby_compat.hpp>

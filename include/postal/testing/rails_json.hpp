@@ -1,6 +1,9 @@
-// postal-cpp test tooling: what Rails does around Postal's API actions, so FakePostal answers
-// with the same bytes: ActiveSupport's JSON encoding, request parameter parsing (JSON body,
-// form fields, query string, deep_munge) and the public error pages.
+/// @file
+/// Test tooling: what Rails does around Postal's API actions, so FakePostal answers
+/// with the same bytes: ActiveSupport's JSON encoding, request parameter parsing (JSON body,
+/// form fields, query string, deep_munge) and the public error pages.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/testing/ruby_compat.hpp>

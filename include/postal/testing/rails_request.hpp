@@ -1,6 +1,9 @@
-// postal-cpp test tooling: how a request reaches one of Postal's API actions through Rails:
-// routing, parameters (JSON body, form field `params`, query string, deep_munge) and the
-// X-Server-API-Key header; plus the Ruby truthiness rules the actions apply to parameters.
+/// @file
+/// Test tooling: how a request reaches one of Postal's API actions through Rails:
+/// routing, parameters (JSON body, form field `params`, query string, deep_munge) and the
+/// X-Server-API-Key header; plus the Ruby truthiness rules the actions apply to parameters.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/detail/json_read.hpp>

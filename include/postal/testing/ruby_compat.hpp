@@ -1,6 +1,9 @@
-// postal-cpp test tooling: the few Ruby / ActiveSupport behaviours FakePostal must copy to give
-// Postal's exact answers (String#blank?, Base64.decode64, Float#to_s, Time formats,
-// Postal::Helpers.strip_name_from_address, String#split(/,\s*/)).
+/// @file
+/// Test tooling: the few Ruby / ActiveSupport behaviours FakePostal must copy to give
+/// Postal's exact answers (String#blank?, Base64.decode64, Float#to_s, Time formats,
+/// Postal::Helpers.strip_name_from_address, `String#split(/,\s*/)`).
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/version.hpp>
@@ -211,9 +214,10 @@ inline std::int64_t now_micros() {
 
 /// A UTC calendar time.
 struct CivilTime {
+  /// The date (month 1-12, day 1-31) and time of day (hour 0-23, minute and second 0-59).
   int year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0;
-  int millisecond = 0;
-  int weekday = 4;  ///< 0 = Sunday
+  int millisecond = 0;  ///< 0 to 999
+  int weekday = 4;      ///< 0 = Sunday
 };
 
 /// Splits epoch microseconds into a UTC calendar time (proleptic Gregorian).
@@ -249,7 +253,7 @@ inline CivilTime civil_from_micros(std::int64_t micros) {
   return t;
 }
 
-/// RFC 2822 date, e.g. "Thu, 18 Apr 2024 16:19:48 +0000". `zone` is the zone text: Ruby's
+/// RFC 2822 date, like "Thu, 18 Apr 2024 16:19:48 +0000". `zone` is the zone text: Ruby's
 /// Time#rfc2822 writes "-0000" for UTC times, the mail gem's Date header "+0000".
 inline std::string format_rfc2822(std::int64_t micros, const char* zone = "+0000") {
   static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -262,7 +266,7 @@ inline std::string format_rfc2822(std::int64_t micros, const char* zone = "+0000
   return out;
 }
 
-/// ISO 8601 with milliseconds in UTC, e.g. "2024-04-18T16:20:01.123Z" (how ActiveSupport
+/// ISO 8601 with milliseconds in UTC, like "2024-04-18T16:20:01.123Z" (how ActiveSupport
 /// serialises a Time in JSON).
 inline std::string format_iso8601_ms(std::int64_t micros) {
   const CivilTime t = civil_from_micros(micros);

@@ -1,6 +1,9 @@
-// postal-cpp test tooling: SHA-1 (FIPS 180-4), for the `hash` field of attachments that
-// FakePostal reports like Postal does (Digest::SHA1.hexdigest). Not for security: test tooling
-// only, so no OpenSSL dependency here.
+/// @file
+/// Test tooling: SHA-1 (FIPS 180-4), for the `hash` field of attachments that
+/// FakePostal reports like Postal does (Digest::SHA1.hexdigest). Not for security: test tooling
+/// only, so no OpenSSL dependency here.
+///
+/// Internal to FakePostal (namespace postal::testing::detail): no stability promise.
 #pragma once
 
 #include <postal/version.hpp>

@@ -1,5 +1,6 @@
-// postal-cpp test tooling: what FakePostal stores — messages, their delivery attempts, loads
-// and clicks — as plain structs your tests can inspect, and the delivery attempt you record.
+/// @file
+/// Test tooling: what FakePostal stores — messages, their delivery attempts, loads
+/// and clicks — as plain structs your tests can inspect, and the delivery attempt you record.
 #pragma once
 
 #include <postal/models.hpp>

@@ -1,5 +1,6 @@
-// postal-cpp test tooling: sign a webhook body the way Postal does (spec §4.1), and make RSA
-// key pairs for tests. For your receiver's tests; a production receiver never signs.
+/// @file
+/// Test tooling: sign a webhook body the way Postal does (spec §4.1), and make RSA
+/// key pairs for tests. For your receiver's tests; a production receiver never signs.
 #pragma once
 
 #include <postal/result.hpp>

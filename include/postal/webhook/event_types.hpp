@@ -1,5 +1,6 @@
-// postal-cpp: typed webhook events, one struct per payload of spec §3.3. No JSON here except
-// UnknownEvent's raw payload (see events.hpp for parsing).
+/// @file
+/// Typed webhook events, one struct per payload of spec §3.3. No JSON here except
+/// UnknownEvent's raw payload (see events.hpp for parsing).
 #pragma once
 
 #include <postal/models.hpp>
@@ -84,10 +85,20 @@ inline const char* to_string(EventType type) noexcept {
 }
 
 /// A message's spam verdict in webhooks. Unknown strings map to `Unknown`.
-enum class SpamStatus { NotChecked, Spam, NotSpam, Unknown };
+enum class SpamStatus {
+  NotChecked,  ///< not inspected ("NotChecked")
+  Spam,        ///< inspected and judged spam ("Spam")
+  NotSpam,     ///< inspected and not spam ("NotSpam")
+  Unknown,     ///< a spam status this SDK does not know
+};
 
 /// Result of one DNS check of DomainDNSError. Unknown strings map to `Unknown`.
-enum class DnsCheckStatus { Ok, Missing, Invalid, Unknown };
+enum class DnsCheckStatus {
+  Ok,       ///< the record is as Postal expects ("OK")
+  Missing,  ///< no record found ("Missing")
+  Invalid,  ///< a record that is not what Postal expects ("Invalid")
+  Unknown,  ///< a result this SDK does not know
+};
 
 /// Parses a spam status ("NotChecked", "Spam", "NotSpam"); anything else is `Unknown`.
 inline SpamStatus parse_spam_status(std::string_view text) noexcept {

@@ -1,5 +1,6 @@
-// postal-cpp: parse a Postal webhook body (spec §3) into a typed Event, optionally after
-// verifying its signature.
+/// @file
+/// Parse a Postal webhook body (spec §3) into a typed Event, optionally after
+/// verifying its signature.
 #pragma once
 
 #include <postal/detail/json_read.hpp>

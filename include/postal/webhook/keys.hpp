@@ -1,7 +1,8 @@
-// postal-cpp: the public keys that verify Postal's webhook signatures (spec §4.1-4.2).
-//
-// A key is loaded once (PEM, DER, the DKIM TXT record, or JWKS) and then shared, immutable, by
-// every verification. OpenSSL stays behind an opaque type: this header includes none of it.
+/// @file
+/// The public keys that verify Postal's webhook signatures (spec §4.1-4.2).
+///
+/// A key is loaded once (PEM, DER, the DKIM TXT record, or JWKS) and then shared, immutable, by
+/// every verification. OpenSSL stays behind an opaque type: this header includes none of it.
 #pragma once
 
 #include <postal/result.hpp>

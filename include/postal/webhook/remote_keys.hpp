@@ -1,6 +1,7 @@
-// postal-cpp: Postal's webhook signing keys fetched from its JWKS endpoint (spec §2.5, §4.2),
-// cached, and fetched again when a webhook names a key we do not hold (a key rotation), at most
-// once per interval. Header-only, over postal::Transport.
+/// @file
+/// Postal's webhook signing keys fetched from its JWKS endpoint (spec §2.5, §4.2),
+/// cached, and fetched again when a webhook names a key we do not hold (a key rotation), at most
+/// once per interval. Header-only, over postal::Transport.
 #pragma once
 
 #include <postal/error.hpp>
@@ -125,7 +126,7 @@ inline Result<void> check_jwks_url(std::string_view url) {
 /// result wait for it. Copies are cheap and share the cache.
 class RemoteKeySet {
  public:
-  /// Keys from `jwks_url` (e.g. "https://postal.example.com/.well-known/jwks.json") through
+  /// Keys from `jwks_url` (such as "https://postal.example.com/.well-known/jwks.json") through
   /// `transport` (nullptr: the libcurl transport). Fetches nothing yet.
   RemoteKeySet(std::shared_ptr<Transport> transport, std::string jwks_url,
                RemoteKeySetOptions options = {})

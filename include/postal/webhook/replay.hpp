@@ -1,4 +1,5 @@
-// postal-cpp: remember webhook uuids so a replayed (or retried) request is noticed (spec §5).
+/// @file
+/// Remember webhook uuids so a replayed (or retried) request is noticed (spec §5).
 #pragma once
 
 #include <postal/error.hpp>

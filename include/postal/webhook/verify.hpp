@@ -1,4 +1,5 @@
-// postal-cpp: verify a Postal webhook's RSA signature over the raw body bytes (spec §4).
+/// @file
+/// Verify a Postal webhook's RSA signature over the raw body bytes (spec §4).
 #pragma once
 
 #include <postal/detail/json_read.hpp>
@@ -79,7 +80,6 @@ inline Result<void> check_age(double timestamp, const VerifyOptions& options) {
   return {};
 }
 
-/// Reads just the envelope `timestamp` for max_age, tolerantly. Decode error when absent.
 /// The Error for an exception during verification (e.g. out of memory): never believed.
 inline Error verification_failure(const std::exception& ex) {
   Error e;
@@ -89,6 +89,7 @@ inline Error verification_failure(const std::exception& ex) {
   return e;
 }
 
+/// Reads just the envelope `timestamp` for max_age, tolerantly. Decode error when absent.
 inline Result<void> check_body_age(std::string_view raw_body, const VerifyOptions& options) {
   if (!options.max_age) return {};
   const auto json = nlohmann::json::parse(raw_body.begin(), raw_body.end(), nullptr, false);
