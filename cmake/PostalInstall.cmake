@@ -11,6 +11,13 @@ install(TARGETS postal EXPORT postal-cpp-targets
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/postal" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT postal-cpp-targets NAMESPACE postal:: DESTINATION "${POSTAL_CONFIG_DIR}")
 
+# The `webhook` component (find_package(postal-cpp CONFIG REQUIRED COMPONENTS webhook)) and,
+# only with it, the OpenSSL dependency.
+if(POSTAL_WEBHOOK)
+  set(POSTAL_CONFIG_WEBHOOK "set(postal-cpp_webhook_FOUND TRUE)\nfind_dependency(OpenSSL 3.0)")
+else()
+  set(POSTAL_CONFIG_WEBHOOK "set(postal-cpp_webhook_FOUND FALSE)  # built with POSTAL_WEBHOOK=OFF")
+endif()
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/postal-cpp-config.cmake.in"
   "${PROJECT_BINARY_DIR}/postal-cpp-config.cmake" INSTALL_DESTINATION "${POSTAL_CONFIG_DIR}")
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/postal-cpp-config-version.cmake"
@@ -19,3 +26,4 @@ install(FILES "${PROJECT_BINARY_DIR}/postal-cpp-config.cmake"
               "${PROJECT_BINARY_DIR}/postal-cpp-config-version.cmake"
         DESTINATION "${POSTAL_CONFIG_DIR}")
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/postal-cpp")
+include(PostalPkgConfig)

@@ -5,6 +5,9 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
           catch2 libcpp-httplib-dev nginx-light openssl doxygen clang-14)
+# What `pkg-config --static --libs libcurl` names (the static pkg-config package test links them).
+packages+=(libnghttp2-dev libidn2-dev librtmp-dev libssh2-1-dev libpsl-dev libkrb5-dev libldap-dev
+           libzstd-dev libbrotli-dev zlib1g-dev)
 if [[ $# -gt 0 ]]; then packages+=("$@"); fi
 
 missing=()

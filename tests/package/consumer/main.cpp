@@ -1,4 +1,7 @@
-// Sends a message through FakePostal with the installed package, and reads it back.
+// Every package test's consumer: sends a message through FakePostal and reads it back, then
+// verifies a signed webhook, so that a missing dependency fails to link or to run.
+// POSTAL_CONSUMER_WEBHOOK=0: postal-cpp was built without webhooks (POSTAL_WEBHOOK=OFF); sending
+// still works, and the webhook functions fail with a typed error.
 #include <postal/postal.hpp>
 #include <postal/testing/fake_postal.hpp>
 #include <postal/testing/webhook_signer.hpp>
@@ -6,6 +9,11 @@
 
 #include <iostream>
 #include <memory>
+#include <string>
+
+#ifndef POSTAL_CONSUMER_WEBHOOK
+#define POSTAL_CONSUMER_WEBHOOK 1
+#endif
 
 int main() {
   auto fake = std::make_shared<postal::testing::FakePostal>();
@@ -31,6 +39,7 @@ int main() {
   auto message = client.get_message(id, details);
   if (!message || !message->details || message->details->subject != "Installed") return 1;
 
+#if POSTAL_CONSUMER_WEBHOOK
   // A signed webhook verifies with the public key and parses into a typed event.
   auto key = postal::testing::generate_test_key(2048);
   if (!key) return 1;
@@ -42,11 +51,21 @@ int main() {
   auto headers = postal::testing::sign_webhook(body, key->private_pem);
   auto public_key = postal::webhook::load_public_key_pem(key->public_pem);
   if (!headers || !public_key) return 1;
-  auto event = postal::webhook::verify_and_parse(body, *headers, postal::webhook::KeySet(*public_key));
+  auto event =
+      postal::webhook::verify_and_parse(body, *headers, postal::webhook::KeySet(*public_key));
   if (!event || event->type != postal::webhook::EventType::MessageLoaded) {
     std::cerr << "webhook did not verify\n";
     return 1;
   }
+#else
+  auto key = postal::testing::generate_test_key(2048);
+  if (key || key.error().code != postal::ErrorCode::InvalidArgument ||
+      key.error().message.find("POSTAL_WEBHOOK=OFF") == std::string::npos) {
+    std::cerr << "without webhooks, generate_test_key must fail with InvalidArgument\n";
+    return 1;
+  }
+  std::cout << "consumer: built without webhooks: " << key.error().describe() << '\n';
+#endif
   std::cout << "consumer: sent message " << id << " with postal-cpp " << postal::version_string
             << '\n';
   return 0;
