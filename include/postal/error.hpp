@@ -88,6 +88,17 @@ inline const char* to_string(SendState state) noexcept {
 /// if (!sent) log(sent.error().describe());  // "Api (NoRecipients): ... [NotSent]"
 /// @endcode
 struct Error {
+  // Out of line (src/error.cpp), so that a translation unit holding an Error does not
+  // instantiate nlohmann::json's destructor and copies: part of what keeps postal/postal.hpp
+  // cheap to compile.
+  /// An Error with the defaults below (Transport, MaybeSent).
+  POSTAL_API Error();
+  POSTAL_API Error(const Error&);                 ///< Copies every field.
+  POSTAL_API Error(Error&&) noexcept;             ///< Moves every field.
+  POSTAL_API Error& operator=(const Error&);      ///< Copies every field.
+  POSTAL_API Error& operator=(Error&&) noexcept;  ///< Moves every field.
+  POSTAL_API ~Error();                            ///< Destroys the fields.
+
   ErrorCode code = ErrorCode::Transport;  ///< the kind of failure
   std::string message;                    ///< for humans; never contains the API key
   int http_status = 0;                    ///< HTTP status of the response; 0 when there was none
