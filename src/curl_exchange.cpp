@@ -26,7 +26,47 @@ constexpr std::size_t kRedactMinLength = 8;
 
 bool is_token_char(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// detail::has_line_break (CR, LF or NUL), one pass over the text.
+bool has_break(std::string_view text) noexcept {
+  for (const char c : text)
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  return false;
+}
+
+// Headers::contains without copying the value.
+bool has_header(const Headers& headers, std::string_view name) noexcept {
+  for (const auto& field : headers)
+    if (iequals(field.first, name)) return true;
+  return false;
+}
+
+// CURLINFO_PRIVATE: the CurlConfig of a handle whose options prepare may keep, or nullptr.
+const void* handle_mark(CURL* handle) noexcept {
+  char* mark = nullptr;
+  if (curl_easy_getinfo(handle, CURLINFO_PRIVATE, &mark) != CURLE_OK) return nullptr;
+  return mark;
 }
 
 bool is_token(std::string_view text) noexcept {
@@ -168,11 +208,11 @@ std::optional<Error> CurlExchange::check_request() const {
     return error(ErrorCode::InvalidArgument, SendState::NotSent, what);
   };
   if (!is_token(request.method)) return invalid("invalid HTTP method");
-  if (has_line_break(request.url)) return invalid("line break in the URL");
+  if (has_break(request.url)) return invalid("line break in the URL");
   for (const auto& field : request.headers) {
     // The name is not secret; the value may be (the API key), so it is never quoted.
     if (!is_token(field.first)) return invalid("invalid header name");
-    if (has_line_break(field.second))
+    if (has_break(field.second))
       return invalid("line break in the value of header " + printable(field.first, 100));
   }
   // libcurl reads 0 as "no deadline": a request that could hang forever is refused instead.
@@ -189,14 +229,24 @@ std::optional<Error> CurlExchange::check_request() const {
   return std::nullopt;
 }
 
+// A handle keeps its options between requests only for the common request, a POST with a body
+// (and no User-Agent of the caller's): CURLOPT_PRIVATE then holds the transport's CurlConfig,
+// set by finish() after a transfer that went cleanly (one request written, a response, nothing
+// resent), and cleared whenever a request starts. Such a handle gets only the options that
+// differ between these requests; any other handle is reset and set up in full, as every handle
+// was before.
 std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
   if (auto invalid = check_request()) return invalid;
   const HttpRequest& request = *request_;
   const CurlOptions& options = config_->options;
 
   handle_ = handle;
-  curl_easy_reset(handle);
   error_buffer_[0] = '\0';
+  const bool has_body = !request.body.empty();
+  const bool has_user_agent = has_header(request.headers, "User-Agent");
+  reusable_request_ =
+      POSTAL_CURL_HAS_PREREQ && request.method == "POST" && has_body && !has_user_agent;
+  const bool configured = reusable_request_ && handle_mark(handle) == config_;
 
   auto append = [this](const std::string& line) {
     curl_slist* grown = curl_slist_append(header_list_, line.c_str());
@@ -205,53 +255,71 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
   };
   for (const auto& field : request.headers)  // "Name;" is libcurl's spelling of an empty value
     append(field.second.empty() ? field.first + ";" : field.first + ": " + field.second);
-  if (!request.headers.contains("Expect")) append("Expect:");  // no 100-continue round trip
+  if (!has_header(request.headers, "Expect")) append("Expect:");  // no 100-continue round trip
   // libcurl would label a POST body form-urlencoded; send only the type the caller chose.
-  if (!request.headers.contains("Content-Type")) append("Content-Type:");
+  if (!has_header(request.headers, "Content-Type")) append("Content-Type:");
 
   CURLcode rc = CURLE_OK;
   auto check = [&rc](CURLcode code) {
     if (rc == CURLE_OK) rc = code;
   };
-  check(curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer_));
-  check(curl_easy_setopt(handle, CURLOPT_SHARE, share));
-  check(curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L));
-  check(curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L));  // a redirect would leak the key
-  check(curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, options.verify_peer ? 1L : 0L));
-  check(curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, options.verify_host ? 2L : 0L));
-  if (!options.ca_file.empty())
-    check(curl_easy_setopt(handle, CURLOPT_CAINFO, options.ca_file.c_str()));
-  if (!options.ca_path.empty())
-    check(curl_easy_setopt(handle, CURLOPT_CAPATH, options.ca_path.c_str()));
-  // An empty string disables proxies, including http_proxy & co. from the environment. The
-  // credentials go apart: libcurl quotes the proxy URL in some of its error messages.
-  check(curl_easy_setopt(handle, CURLOPT_PROXY, config_->proxy_url.c_str()));
-  if (config_->proxy_credentials) {
-    check(curl_easy_setopt(handle, CURLOPT_PROXYUSERNAME, config_->proxy_user.c_str()));
-    check(curl_easy_setopt(handle, CURLOPT_PROXYPASSWORD, config_->proxy_password.c_str()));
-  }
-  check(curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(options.connect_timeout)));
-  check(curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, to_curl_ms(request.timeout)));
+  if (configured) {
+    // The handle still holds what the branch below sets (the same for every such request); the
+    // rest is set again further down. send_all sets PIPEWAIT after prepare; send wants none.
+    check(curl_easy_setopt(handle, CURLOPT_PRIVATE, static_cast<void*>(nullptr)));
+    check(curl_easy_setopt(handle, CURLOPT_PIPEWAIT, 0L));
+  } else {
+    curl_easy_reset(handle);
+    check(curl_easy_setopt(handle, CURLOPT_SHARE, share));
+    check(curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L));
+    check(curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L));  // a redirect would leak the key
+    check(curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, options.verify_peer ? 1L : 0L));
+    check(curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, options.verify_host ? 2L : 0L));
+    if (!options.ca_file.empty())
+      check(curl_easy_setopt(handle, CURLOPT_CAINFO, options.ca_file.c_str()));
+    if (!options.ca_path.empty())
+      check(curl_easy_setopt(handle, CURLOPT_CAPATH, options.ca_path.c_str()));
+    // An empty string disables proxies, including http_proxy & co. from the environment. The
+    // credentials go apart: libcurl quotes the proxy URL in some of its error messages.
+    check(curl_easy_setopt(handle, CURLOPT_PROXY, config_->proxy_url.c_str()));
+    if (config_->proxy_credentials) {
+      check(curl_easy_setopt(handle, CURLOPT_PROXYUSERNAME, config_->proxy_user.c_str()));
+      check(curl_easy_setopt(handle, CURLOPT_PROXYPASSWORD, config_->proxy_password.c_str()));
+    }
+    check(curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(options.connect_timeout)));
 #if LIBCURL_VERSION_NUM >= 0x074100
-  const auto max_idle = options.max_idle_time.count();
-  check(curl_easy_setopt(handle, CURLOPT_MAXAGE_CONN,
-                         max_idle > LONG_MAX ? LONG_MAX : static_cast<long>(max_idle)));
+    const auto max_idle = options.max_idle_time.count();
+    check(curl_easy_setopt(handle, CURLOPT_MAXAGE_CONN,
+                           max_idle > LONG_MAX ? LONG_MAX : static_cast<long>(max_idle)));
 #endif
 #if LIBCURL_VERSION_NUM >= 0x075500
-  check(curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https"));
+    check(curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https"));
 #else
-  check(curl_easy_setopt(handle, CURLOPT_PROTOCOLS,
-                         static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS)));
+    check(curl_easy_setopt(handle, CURLOPT_PROTOCOLS,
+                           static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS)));
 #endif
-  check(curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L));
-  if (!options.http2)
-    check(curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1)));
-  check(curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str()));
-  if (!request.headers.contains("User-Agent"))
-    check(curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent));
-  check(curl_easy_setopt(handle, CURLOPT_HTTPHEADER, header_list_));
+    check(curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L));
+    if (!options.http2)
+      check(
+          curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1)));
+    if (!has_user_agent) check(curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent));
+    // libcurl rejects a too long Content-Length up front (not for HEAD: its Content-Length is
+    // that of a body never sent); on_header and on_body count every byte that arrives.
+    if (request.method != "HEAD")
+      check(curl_easy_setopt(handle, CURLOPT_MAXFILESIZE_LARGE,
+                             to_curl_off(options.max_response_bytes)));
+    check(curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &CurlExchange::on_header));
+    check(curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &CurlExchange::on_body));
+  }
 
-  const bool has_body = !request.body.empty();
+  // Set for every request: what points into this exchange or its request.
+  check(curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer_));
+  check(curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, to_curl_ms(request.timeout)));
+  check(curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str()));
+  check(curl_easy_setopt(handle, CURLOPT_HTTPHEADER, header_list_));
+  check(curl_easy_setopt(handle, CURLOPT_HEADERDATA, static_cast<void*>(this)));
+  check(curl_easy_setopt(handle, CURLOPT_WRITEDATA, static_cast<void*>(this)));
+
   if (request.method == "GET" && !has_body) {
     check(curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L));
   } else if (request.method == "HEAD" && !has_body) {
@@ -285,19 +353,26 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
     }
   }
 
-  // libcurl rejects a too long Content-Length up front (not for HEAD: its Content-Length is that
-  // of a body never sent); on_header and on_body count every byte that arrives.
-  if (request.method != "HEAD")
-    check(curl_easy_setopt(handle, CURLOPT_MAXFILESIZE_LARGE,
-                           to_curl_off(options.max_response_bytes)));
-  check(curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &CurlExchange::on_header));
-  check(curl_easy_setopt(handle, CURLOPT_HEADERDATA, static_cast<void*>(this)));
-  check(curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &CurlExchange::on_body));
-  check(curl_easy_setopt(handle, CURLOPT_WRITEDATA, static_cast<void*>(this)));
   if (rc != CURLE_OK)
     return error(ErrorCode::Transport, SendState::NotSent,
                  std::string("libcurl rejected an option: ") + curl_easy_strerror(rc));
   return std::nullopt;
+}
+
+void CurlExchange::release_handle(CURL* handle) noexcept {
+  if (handle_mark(handle) == nullptr) {
+    curl_easy_reset(handle);
+    return;
+  }
+  // Options kept for the next request; the pointers into this request are dropped.
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+  curl_easy_setopt(handle, CURLOPT_POSTFIELDS, static_cast<const char*>(nullptr));
+  curl_easy_setopt(handle, CURLOPT_HEADERDATA, static_cast<void*>(nullptr));
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, static_cast<void*>(nullptr));
+#if POSTAL_CURL_HAS_PREREQ
+  curl_easy_setopt(handle, CURLOPT_PREREQDATA, static_cast<void*>(nullptr));
+#endif
 }
 
 Result<HttpResponse> CurlExchange::finish(CURLcode code) {
@@ -315,6 +390,11 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
     long status = 0;
     curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status);
     response_.status = static_cast<int>(status);
+    // One request written and nothing resent: the handle's state is that of a clean transfer,
+    // and its options may serve the next request of the same kind (see prepare).
+    if (reusable_request_ && prereq_calls_ == 1 && !resend_refused_)
+      curl_easy_setopt(handle_, CURLOPT_PRIVATE,
+                       const_cast<void*>(static_cast<const void*>(config_)));
     return std::move(response_);
   }
 

@@ -51,9 +51,15 @@ class CurlExchange {
   CurlExchange& operator=(const CurlExchange&) = delete;
 
   /// Checks the request and the options, then resets `handle` (live connections and caches
-  /// survive a reset) and sets every option for this request. An Error (NotSent) when the
-  /// request cannot be sent as given.
+  /// survive a reset) and sets every option for this request; a handle whose last request was
+  /// of the same common kind (a POST with a body) and went cleanly keeps the options that do
+  /// not change and gets only the others. An Error (NotSent) when the request cannot be sent as
+  /// given.
   std::optional<Error> prepare(CURL* handle, CURLSH* share);
+
+  /// Readies a handle for the idle pool once its exchange is gone: no option may point into a
+  /// finished request. A handle prepare may reuse keeps its other options; any other is reset.
+  static void release_handle(CURL* handle) noexcept;
 
   /// The response, or the classified Error, once libcurl reports `code` for this transfer.
   Result<HttpResponse> finish(CURLcode code);
@@ -93,6 +99,7 @@ class CurlExchange {
   bool too_large_ = false;          // the response exceeded options.max_response_bytes
   bool callback_failed_ = false;    // a callback could not allocate; the transfer was aborted
   int prereq_calls_ = 0;            // requests libcurl was about to write (on_prereq)
+  bool reusable_request_ = false;   // a POST with a body: its handle's options may be kept
   bool resend_refused_ = false;     // libcurl tried to send the request again; it was refused
 };
 

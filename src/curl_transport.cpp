@@ -88,7 +88,7 @@ struct EasyHandles {
   using Handle = CURL;
   static CURL* create() noexcept { return curl_easy_init(); }
   // An idle handle must hold no pointer into a request that is gone.
-  static void recycle(CURL* handle) noexcept { curl_easy_reset(handle); }
+  static void recycle(CURL* handle) noexcept { detail::CurlExchange::release_handle(handle); }
   static void destroy(CURL* handle) noexcept { curl_easy_cleanup(handle); }
 };
 

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 POSTAL_BEGIN_NAMESPACE
@@ -114,9 +115,21 @@ class ClientCore {
   }
 
   /// Maps one transport outcome to the call's result (not yet redacted): Postal's envelope, then
-  /// `parse` on its data.
+  /// `parse` on its data. A SendResult (always read by parse_send_result) first tries
+  /// decode_send_result_fast, which gives the same result without a JSON tree for Postal's
+  /// success answer and hands everything else to the general path.
   template <class T, class Parse>
   Result<T> interpret(Result<HttpResponse> response, Parse parse) const {
+    if constexpr (std::is_same_v<T, SendResult>) {
+      if (response)
+        if (auto fast = decode_send_result_fast(*response)) return Result<T>(std::move(*fast));
+    }
+    return interpret_general<T>(std::move(response), std::move(parse));
+  }
+
+  /// interpret without the fast path: the envelope through nlohmann's parser, then `parse`.
+  template <class T, class Parse>
+  Result<T> interpret_general(Result<HttpResponse> response, Parse parse) const {
     if (!response) return std::move(response.error());
     auto data = decode_envelope(*response, api_key_);
     if (!data) return std::move(data.error());
