@@ -73,4 +73,7 @@ add_custom_target(docs
 if(POSTAL_BUILD_TESTS)
   add_test(NAME "docs: doxygen builds without warnings"
     COMMAND "${CMAKE_COMMAND}" --build "${PROJECT_BINARY_DIR}" --target docs)
+  # The header tests build in this tree too; two builds at once would race.
+  set_tests_properties("docs: doxygen builds without warnings" PROPERTIES
+                       RESOURCE_LOCK postal_build_tree)
 endif()

@@ -16,7 +16,10 @@ install(EXPORT postal-cpp-targets NAMESPACE postal:: DESTINATION "${POSTAL_CONFI
 if(POSTAL_WEBHOOK)
   set(POSTAL_CONFIG_WEBHOOK "set(postal-cpp_webhook_FOUND TRUE)\nfind_dependency(OpenSSL 3.0)")
 else()
-  set(POSTAL_CONFIG_WEBHOOK "set(postal-cpp_webhook_FOUND FALSE)  # built with POSTAL_WEBHOOK=OFF")
+  set(POSTAL_CONFIG_WEBHOOK [=[set(postal-cpp_webhook_FOUND FALSE)  # built with POSTAL_WEBHOOK=OFF
+if("webhook" IN_LIST postal-cpp_FIND_COMPONENTS)
+  set(postal-cpp_NOT_FOUND_MESSAGE "this postal-cpp was built without webhook support (POSTAL_WEBHOOK=OFF, or the vcpkg port without its webhook feature)")
+endif()]=])
 endif()
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/postal-cpp-config.cmake.in"
   "${PROJECT_BINARY_DIR}/postal-cpp-config.cmake" INSTALL_DESTINATION "${POSTAL_CONFIG_DIR}")

@@ -13,10 +13,13 @@ cxxs=${CXXS:-"g++ clang++-14"}
 flag_sets=("-O0 -g" "-O2")
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-compile_ms() {  # compiler, flags, source -> CPU milliseconds
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+compile_ms() {  # compiler, flags, source -> CPU milliseconds; a failed or warning compile stops
   local TIMEFORMAT='%3U %3S' cpu
   # shellcheck disable=SC2086
-  cpu=$({ time "$1" -std=c++17 $2 -Iinclude -c "$3" -o /dev/null; } 2>&1)
+  cpu=$({ time "$1" -std=c++17 $2 -Wall -Wextra -Iinclude -c "$3" -o /dev/null 2>"$log"; } 2>&1) &&
+    [[ ! -s $log ]] || { echo "bench-compile: $1 $2 $3 failed or warned:" >&2; cat "$log" >&2; return 1; }
   awk -v u="${cpu% *}" -v s="${cpu#* }" 'BEGIN { printf "%d\n", (u + s) * 1000 }'
 }
 
@@ -26,8 +29,8 @@ for cxx in $cxxs; do
   for flags in "${flag_sets[@]}"; do
     postal_times=() json_times=()
     for ((i = 0; i < runs; ++i)); do
-      postal_times+=("$(compile_ms "$cxx" "$flags" benchmarks/compile/postal_send.cpp)")
-      json_times+=("$(compile_ms "$cxx" "$flags" benchmarks/compile/json_only.cpp)")
+      postal_times+=("$(compile_ms "$cxx" "$flags" benchmarks/compile/postal_send.cpp)") || exit 1
+      json_times+=("$(compile_ms "$cxx" "$flags" benchmarks/compile/json_only.cpp)") || exit 1
     done
     p=$(printf '%s\n' "${postal_times[@]}" | median)
     j=$(printf '%s\n' "${json_times[@]}" | median)

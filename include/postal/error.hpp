@@ -93,6 +93,12 @@ struct Error {
   // cheap to compile.
   /// An Error with the defaults below (Transport, MaybeSent).
   POSTAL_API Error();
+  /// An Error of the given kind and message, as a custom Transport returns one.
+  /// @code
+  /// return postal::Error(postal::ErrorCode::Transport, "connection reset");  // MaybeSent
+  /// @endcode
+  POSTAL_API Error(ErrorCode code, std::string message,
+                   SendState send_state = SendState::MaybeSent);
   POSTAL_API Error(const Error&);                 ///< Copies every field.
   POSTAL_API Error(Error&&) noexcept;             ///< Moves every field.
   POSTAL_API Error& operator=(const Error&);      ///< Copies every field.

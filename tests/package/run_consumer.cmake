@@ -19,9 +19,10 @@ postal_build("${WORK_DIR}")
 postal_run("${WORK_DIR}/consumer")
 if(NOT WEBHOOK)  # a consumer that requires the webhook component is refused
   execute_process(COMMAND ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/consumer"
-                          -B "${WORK_DIR}-requires-webhook" "-DCMAKE_PREFIX_PATH=${PREFIX}"
+                          -B "${WORK_DIR}-requires-webhook" -G "${GENERATOR}"
+                          "-DCMAKE_CXX_COMPILER=${CXX}" "-DCMAKE_PREFIX_PATH=${PREFIX}"
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(rc EQUAL 0 OR NOT out MATCHES "webhook")
+  if(rc EQUAL 0 OR NOT out MATCHES "built without webhook support \\(POSTAL_WEBHOOK=OFF")
     message(FATAL_ERROR "find_package(postal-cpp COMPONENTS webhook) did not fail:\n${out}")
   endif()
 endif()

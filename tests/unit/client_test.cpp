@@ -786,3 +786,20 @@ TEST_CASE("Result void holds success or an error") {
   }
   CHECK(thrown);
 }
+
+TEST_CASE("Error's constructor for custom transports sets kind, message and send state") {
+  postal::Error timeout(postal::ErrorCode::Timeout, "no answer");
+  CHECK(timeout.code == postal::ErrorCode::Timeout);
+  CHECK(timeout.message == "no answer");
+  CHECK(timeout.send_state == postal::SendState::MaybeSent);  // never taken as safe to resend
+  CHECK(timeout.http_status == 0);
+  CHECK(timeout.details.is_null());
+
+  postal::Error refused(postal::ErrorCode::Transport, "connection refused",
+                        postal::SendState::NotSent);
+  CHECK(refused.send_state == postal::SendState::NotSent);
+  postal::Error copy = refused;
+  postal::Error moved = std::move(copy);
+  CHECK(moved.message == "connection refused");
+  CHECK(moved.describe() == "Transport: connection refused [NotSent]");
+}
