@@ -147,15 +147,16 @@ void run_seq(const Settings& settings, std::size_t n) {
   };
   check(transfer, perform(), 0);  // warm-up: connection, TLS handshake
   long opened = 0;
-  const auto start = bench::Clock::now();
+  bench::Stopwatch timed;
   for (std::size_t i = 0; i < n; ++i) {
     check(transfer, perform(), i + 1);
     opened += connects(transfer.easy);
   }
-  const double secs = bench::seconds_since(start);
-  std::printf("RESULT mode=seq n=%zu secs=%.3f rps=%.1f http=%s connects=%ld%s%s\n", n, secs,
-              static_cast<double>(n) / secs, http_version(transfer.easy), opened,
-              settings.read_function ? " readfunction=1" : "",
+  timed.stop();
+  const double secs = timed.seconds();
+  std::printf("RESULT mode=seq n=%zu secs=%.3f rps=%.1f%s http=%s connects=%ld%s%s\n", n, secs,
+              static_cast<double>(n) / secs, timed.per_request(n).c_str(),
+              http_version(transfer.easy), opened, settings.read_function ? " readfunction=1" : "",
               settings.dump_json ? " dump_json=1" : "");
   curl_easy_cleanup(transfer.easy);
 }
@@ -209,12 +210,13 @@ void run_multi(const Settings& settings, std::size_t n, std::size_t concurrency)
   std::vector<Transfer> slots(concurrency);
   for (auto& slot : slots) setup(slot, settings, true);
   run_batch(multi, slots, 4 * concurrency);  // warm-up: opens the connections
-  const auto start = bench::Clock::now();
+  bench::Stopwatch timed;
   const long opened = run_batch(multi, slots, n);
-  const double secs = bench::seconds_since(start);
-  std::printf("RESULT mode=multi n=%zu concurrency=%zu secs=%.3f rps=%.1f http=%s connects=%ld\n",
-              n, concurrency, secs, static_cast<double>(n) / secs, http_version(slots[0].easy),
-              opened);
+  timed.stop();
+  const double secs = timed.seconds();
+  std::printf("RESULT mode=multi n=%zu concurrency=%zu secs=%.3f rps=%.1f%s http=%s connects=%ld\n",
+              n, concurrency, secs, static_cast<double>(n) / secs, timed.per_request(n).c_str(),
+              http_version(slots[0].easy), opened);
   for (auto& slot : slots) curl_easy_cleanup(slot.easy);
   curl_multi_cleanup(multi);
 }

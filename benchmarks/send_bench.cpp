@@ -53,9 +53,10 @@ void check(const postal::Result<postal::SendResult>& sent, std::size_t index) {
 void run_seq(const postal::Client& client, std::size_t n) {
   const postal::SendMessageRequest request = bench::message();
   check(client.send_message(request), 0);  // warm-up: connection and TLS handshake
-  const auto start = bench::Clock::now();
+  bench::Stopwatch timed;
   for (std::size_t i = 0; i < n; ++i) check(client.send_message(request), i + 1);
-  bench::print_throughput("seq", n, 0, bench::seconds_since(start));
+  timed.stop();
+  bench::print_throughput("seq", n, 0, timed);
 }
 
 void run_many(const postal::Client& client, std::size_t n, std::size_t max_in_flight) {
@@ -68,14 +69,14 @@ void run_many(const postal::Client& client, std::size_t n, std::size_t max_in_fl
   if (warm.size() != warm_up.size()) bench::die(kProgram, "send_many lost warm-up results");
 
   const std::vector<postal::SendMessageRequest> requests(n, bench::message());
-  const auto start = bench::Clock::now();
+  bench::Stopwatch timed;
   const auto results = client.send_many(requests, options);
-  const double secs = bench::seconds_since(start);
+  timed.stop();
   if (results.size() != n)
     bench::die(kProgram, "send_many returned " + std::to_string(results.size()) + " results for " +
                              std::to_string(n) + " requests");
   for (std::size_t i = 0; i < n; ++i) check(results[i], i);
-  bench::print_throughput("many", n, max_in_flight, secs);
+  bench::print_throughput("many", n, max_in_flight, timed);
 }
 
 void run_send_all(const postal::Client& client, const std::string& base_url, std::size_t n,
@@ -88,9 +89,9 @@ void run_send_all(const postal::Client& client, const std::string& base_url, std
   request.body = bench::message_json();
   auto run = [&](std::size_t count) {
     const std::vector<postal::HttpRequest> requests(count, request);
-    const auto start = bench::Clock::now();
+    bench::Stopwatch timed;
     const auto responses = client.transport()->send_all(requests, max_in_flight);
-    const double secs = bench::seconds_since(start);
+    timed.stop();
     if (responses.size() != count) bench::die(kProgram, "send_all lost results");
     for (std::size_t i = 0; i < count; ++i) {
       if (!responses[i])
@@ -100,7 +101,7 @@ void run_send_all(const postal::Client& client, const std::string& base_url, std
         bench::die(kProgram, "request " + std::to_string(i) + " answered HTTP " +
                                  std::to_string(responses[i]->status));
     }
-    return secs;
+    return timed;
   };
   run(4 * max_in_flight);  // warm-up
   bench::print_throughput("send-all", n, max_in_flight, run(n));

@@ -66,6 +66,46 @@ inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+/// Wall time, and this process's CPU time (user + system, all threads) and minor page faults,
+/// from construction to stop(). The CPU figure is steadier than throughput on a shared machine:
+/// time the hypervisor gives to other guests is not counted in it.
+class Stopwatch {
+ public:
+  Stopwatch() : start_wall_(Clock::now()), start_(usage()) {}
+  void stop() {
+    seconds_ = seconds_since(start_wall_);
+    const rusage end = usage();
+    cpu_seconds_ = cpu(end) - cpu(start_);
+    faults_ = end.ru_minflt - start_.ru_minflt;
+  }
+  double seconds() const { return seconds_; }
+  /// " cpu_us=… faults=…" for a RESULT line: CPU microseconds and page faults per request.
+  std::string per_request(std::size_t n) const {
+    char text[96];
+    const double count = n == 0 ? 1.0 : static_cast<double>(n);
+    std::snprintf(text, sizeof text, " cpu_us=%.1f faults=%.2f", cpu_seconds_ * 1e6 / count,
+                  static_cast<double>(faults_) / count);
+    return text;
+  }
+
+ private:
+  static rusage usage() {
+    rusage out{};
+    getrusage(RUSAGE_SELF, &out);
+    return out;
+  }
+  static double cpu(const rusage& u) {
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+  }
+
+  Clock::time_point start_wall_;
+  rusage start_;
+  double seconds_ = 0;
+  double cpu_seconds_ = 0;
+  long faults_ = 0;
+};
+
 /// Peak resident set size of this process so far, in KiB (getrusage: ru_maxrss).
 inline long peak_rss_kib() {
   rusage usage{};
@@ -99,10 +139,12 @@ inline std::size_t parse_count(const char* program, const char* text, const char
 
 /// Prints the machine-readable line for a throughput measurement.
 inline void print_throughput(const char* mode, std::size_t n, std::size_t concurrency,
-                             double secs) {
+                             const Stopwatch& timed) {
+  const double secs = timed.seconds();
+  const std::string cpu = timed.per_request(n);
   std::printf("RESULT mode=%s n=%zu", mode, n);
   if (concurrency != 0) std::printf(" concurrency=%zu", concurrency);
-  std::printf(" secs=%.3f rps=%.1f\n", secs, static_cast<double>(n) / secs);
+  std::printf(" secs=%.3f rps=%.1f%s\n", secs, static_cast<double>(n) / secs, cpu.c_str());
   std::fflush(stdout);
 }
 

@@ -219,12 +219,13 @@ fi
 # ------------------------------------------------------------------------------------------
 # Measurements
 
-declare -A RPS=() NUSED=() RSS=()
+declare -A RPS=() CPU=() NUSED=() RSS=()
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# run KEY COMMAND...: runs it once, keeps the highest rps under KEY.
+# run KEY COMMAND...: runs it once, keeps the highest rps and the lowest client CPU per request
+# (cpu_us: the program's user + system time in the timed part, all threads, per request) under KEY.
 run() {
-  local key=$1 line rps
+  local key=$1 line rps cpu
   shift
   line=$("$@") || die "failed: $*"
   line=$(grep '^RESULT ' <<<"$line" | tail -1)
@@ -233,6 +234,10 @@ run() {
   NUSED[$key]=$(field n "$line")
   if [[ -z ${RPS[$key]:-} ]] || awk -v a="$rps" -v b="${RPS[$key]}" 'BEGIN{exit !(a>b)}'; then
     RPS[$key]=$rps
+  fi
+  cpu=$(field cpu_us "$line")
+  if [[ -n $cpu ]] && { [[ -z ${CPU[$key]:-} ]] || awk -v a="$cpu" -v b="${CPU[$key]}" 'BEGIN{exit !(a<b)}'; }; then
+    CPU[$key]=$cpu
   fi
   log "$(printf '%-22s %s' "$key" "$line")"
 }
@@ -334,6 +339,24 @@ if [[ $DIAG == 1 ]]; then
     done
   done
 fi
+echo
+echo "Client CPU per request (µs of user + system time, all threads, lowest of the runs; steadier"
+echo "than throughput on a shared machine, and blind to how the work overlaps). raw/SDK is the"
+echo "SDK's CPU efficiency against raw libcurl:"
+printf '| %-26s | %-16s | %10s | %11s | %7s |\n' measurement protocol postal-cpp "raw libcurl" "raw/SDK"
+printf '|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" "-----------:" "------------:" "--------:"
+cpu() { [[ -n ${CPU[$1]:-} ]] && printf '%.1f' "${CPU[$1]}" || echo "-"; }
+for p in h2 h1 http; do
+  printf '| %-26s | %-16s | %10s | %11s | %7s |\n' "send_message seq N=$SEQ_N" "${PROTO_NAME[$p]}" \
+    "$(cpu "seq/sdk/$p")" "$(cpu "seq/raw/$p")" "$(ratio "${CPU[seq/raw/$p]:-}" "${CPU[seq/sdk/$p]:-}")"
+done
+for p in $MANY_PROTOCOLS; do
+  for c in $CONCURRENCIES; do
+    printf '| %-26s | %-16s | %10s | %11s | %7s |\n' "send_many($c) N=$MANY_N" "${PROTO_NAME[$p]}" \
+      "$(cpu "many/sdk/$p/$c")" "$(cpu "many/raw/$p/$c")" \
+      "$(ratio "${CPU[many/raw/$p/$c]:-}" "${CPU[many/sdk/$p/$c]:-}")"
+  done
+done
 echo
 if [[ ${NUSED[many/node/h2/16]:-} != "$MANY_N" ]]; then
   echo "  Node with 16 in flight ran N=${NUSED[many/node/h2/16]:-?} (capped to fit ~${NODE_BUDGET_SECS} s), not $MANY_N."

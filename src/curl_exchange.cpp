@@ -24,6 +24,9 @@ constexpr const char* kUserAgent = "postal-cpp/" POSTAL_VERSION_STRING;
 // messages never quote request headers, and the API key must never reach a log line).
 constexpr std::size_t kRedactMinLength = 8;
 
+// Room made for a response's header fields up front (Postal's answers carry about eight).
+constexpr std::size_t kExpectedResponseHeaders = 12;
+
 bool is_token_char(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
@@ -500,6 +503,7 @@ int CurlExchange::on_seek(void* self, curl_off_t offset, int origin) {
 void CurlExchange::header_line(std::string_view line) {
   if (line.substr(0, 5) == "HTTP/") {  // a new response (after 100 Continue or a proxy CONNECT)
     response_.headers = Headers();
+    response_.headers.reserve(kExpectedResponseHeaders);
     has_pending_ = false;
     return;
   }

@@ -64,6 +64,8 @@ class Headers {
   void add(std::string name, std::string value) {
     fields_.emplace_back(std::move(name), std::move(value));
   }
+  /// Makes room for `count` fields in all, so that adding that many allocates no more storage.
+  void reserve(std::size_t count) { fields_.reserve(count); }
   /// Replaces every field of this name with one field.
   void set(std::string name, std::string value) {
     erase(name);

@@ -496,3 +496,32 @@ TEST_CASE("send bodies name the first text field, in nlohmann's order, that is n
   CHECK(refused_raw.error().code == ErrorCode::InvalidArgument);
   CHECK(refused_raw.error().message == "rcpt_to[1] is not valid UTF-8");
 }
+
+TEST_CASE("send bodies written through one reused buffer equal those written alone") {
+  // send_many encodes a window's requests through one buffer: a small body is copied out at its
+  // exact size, a large one takes the buffer over, and a refused one leaves the buffer usable.
+  auto small = minimal_message();
+  small.subject = "a \"quoted\"\nsubject";
+  auto escaped = minimal_message();
+  escaped.plain_body = std::string(5000, '\n');  // every byte escaped: the buffer grows
+  auto large = minimal_message();
+  large.attachments.push_back({"big.bin", "application/octet-stream",
+                               std::string(postal::detail::send_body_copy_limit, 'x')});
+  auto refused = minimal_message();
+  refused.subject = std::string("bad ") + '\xff';
+
+  std::string scratch;
+  for (const auto* request : {&small, &escaped, &large, &small, &refused, &escaped, &small}) {
+    auto alone = postal::detail::send_body(*request);
+    auto reused = postal::detail::send_body(*request, scratch);
+    REQUIRE(alone.has_value() == reused.has_value());
+    if (!alone) {
+      CHECK(reused.error().message == alone.error().message);
+      continue;
+    }
+    CHECK(*reused == *alone);
+    CHECK(*reused == nlohmann_body(*request));
+    // Kept in a window: no worst-case reservation rides along with the body.
+    CHECK(reused->capacity() <= reused->size() + reused->size() / 4 + 1024);
+  }
+}

@@ -106,6 +106,7 @@ class ClientCore {
     HttpRequest request;
     request.method = "POST";
     request.url = base_url_ + "/api/v1/" + endpoint;
+    request.headers.reserve(3);
     request.headers.add("Content-Type", "application/json");
     request.headers.add("Accept", "application/json");
     request.headers.add("X-Server-API-Key", api_key_);

@@ -96,9 +96,10 @@ class SendBatch {
       window.requests.reserve(end - begin);
       window.indices.reserve(end - begin);
       std::size_t bytes = 0;
+      std::string scratch;  // the encoding buffer, reused by every request of the window
       for (std::size_t i = begin; i < end && bytes < batch_window_bytes; ++i, ++window.end) {
         Result<HttpRequest> request = guarded([&]() -> Result<HttpRequest> {
-          auto body = send_body(requests_[i]);
+          auto body = send_body(requests_[i], scratch);
           if (!body) return std::move(body.error());
           return core_.make_request(send_endpoint(requests_[i]), std::move(*body));
         });

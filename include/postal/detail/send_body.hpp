@@ -154,17 +154,31 @@ inline std::string encode_send_body_text(const SendMessageRequest& r) {
 /// The JSON body of send/raw: exactly `nlohmann::json j; to_json(j, r); j.dump()` (see above).
 inline std::string encode_send_body_text(const SendRawRequest& r) { return written_send_body(r); }
 
-/// The request body of a send: validated, then encoded. Errors are InvalidArgument (NotSent).
+/// Bodies up to this size are written into a reused buffer and copied out at their exact size;
+/// larger ones (attachments, mostly base64 reserved exactly) are written in place.
+inline constexpr std::size_t send_body_copy_limit = std::size_t{256} << 10;
+
+/// The request body of a send: validated, then encoded, with `scratch` as the buffer to write
+/// in. The writer reserves for the worst case (every text byte escaped, ~6x), which a body kept
+/// in a send_many window must not hold: a small body is copied out of `scratch` at its exact size
+/// (scratch keeps its capacity for the next one), a large one takes the buffer over.
+/// Errors are InvalidArgument (NotSent).
 template <class Request>
-Result<std::string> send_body(const Request& request) {
+Result<std::string> send_body(const Request& request, std::string& scratch) {
   if (auto invalid = validate(request)) return std::move(*invalid);
-  std::string out;
-  if (auto not_utf8 = write_send_body(out, request)) return std::move(*not_utf8);
-  // The writer reserves for the worst case (every text byte escaped, ~6x); a body kept in a
-  // send_many window must not hold that slack. Only small bodies shrink: a large one is mostly
-  // base64, which was reserved exactly.
+  if (auto not_utf8 = write_send_body(scratch, request)) return std::move(*not_utf8);
+  if (scratch.size() <= send_body_copy_limit) return Result<std::string>(std::string(scratch));
+  std::string out = std::move(scratch);
+  scratch = std::string();
   if (out.capacity() > out.size() + out.size() / 4 + 1024) out.shrink_to_fit();
   return Result<std::string>(std::move(out));
+}
+
+/// send_body for one request, without a buffer kept for the next.
+template <class Request>
+Result<std::string> send_body(const Request& request) {
+  std::string scratch;
+  return send_body(request, scratch);
 }
 
 }  // namespace detail

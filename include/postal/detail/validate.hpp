@@ -46,28 +46,34 @@ inline bool is_header_name(std::string_view s) noexcept {
   return !s.empty() && is_visible_ascii(s) && s.find(':') == std::string_view::npos;
 }
 
+/// The error for a single-line field holding a line break; `what` names the field.
+inline Error line_break_error(const std::string& what) {
+  return invalid_argument(what +
+                          " contains a line break (CR, LF or NUL), which could inject headers");
+}
+
 /// Checks one single-line field; `what` names it in the message.
-inline std::optional<Error> check_line(std::string_view value, const std::string& what) {
-  if (has_line_break(value))
-    return invalid_argument(what +
-                            " contains a line break (CR, LF or NUL), which could inject headers");
+inline std::optional<Error> check_line(std::string_view value, const char* what) {
+  if (has_line_break(value)) return line_break_error(what);
   return std::nullopt;
 }
 
 inline std::optional<Error> check_optional_line(const std::optional<std::string>& value,
-                                                const std::string& what) {
+                                                const char* what) {
   return value ? check_line(*value, what) : std::nullopt;
 }
 
-inline std::optional<Error> check_addresses(const std::vector<std::string>& list,
-                                            const std::string& what, bool limit) {
+// Field names such as "to[3]" are built only for the message of an error.
+inline std::optional<Error> check_addresses(const std::vector<std::string>& list, const char* what,
+                                            bool limit) {
   if (limit && list.size() > max_recipients_per_list)
-    return invalid_argument(what + " has " + std::to_string(list.size()) +
+    return invalid_argument(std::string(what) + " has " + std::to_string(list.size()) +
                             " addresses; Postal accepts at most 50 per list");
   for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string name = what + "[" + std::to_string(i) + "]";
-    if (is_blank(list[i])) return invalid_argument(name + " is empty");
-    if (auto e = check_line(list[i], name)) return e;
+    const bool blank = is_blank(list[i]);
+    if (!blank && !has_line_break(list[i])) continue;
+    const std::string name = std::string(what) + "[" + std::to_string(i) + "]";
+    return blank ? invalid_argument(name + " is empty") : line_break_error(name);
   }
   return std::nullopt;
 }
@@ -92,14 +98,14 @@ inline std::optional<Error> validate(const SendMessageRequest& r) {
     if (!is_header_name(name))
       return invalid_argument("header name `" + name.substr(0, 64) +
                               "` is not a valid header name (visible ASCII, no ':')");
-    if (auto e = check_line(value, "header `" + name + "`")) return e;
+    if (has_line_break(value)) return line_break_error("header `" + name + "`");
   }
   for (std::size_t i = 0; i < r.attachments.size(); ++i) {
     const auto& a = r.attachments[i];
     const std::string what = "attachments[" + std::to_string(i) + "]";
     if (is_blank(a.name)) return invalid_argument(what + " has no name");
-    if (auto e = check_line(a.name, what + ".name")) return e;
-    if (auto e = check_line(a.content_type, what + ".content_type")) return e;
+    if (has_line_break(a.name)) return line_break_error(what + ".name");
+    if (has_line_break(a.content_type)) return line_break_error(what + ".content_type");
     if (a.data.empty()) return invalid_argument(what + " (" + a.name + ") has no data");
   }
   return std::nullopt;
