@@ -147,13 +147,13 @@ class IdlePool {
   std::vector<Handle*> idle_;
 };
 
-// A handle borrowed from an IdlePool, returned when the lease ends.
-template <typename Kind>
+// A handle borrowed from a pool (an IdlePool or BatchHandles), returned when the lease ends.
+template <typename Pool>
 class Lease {
  public:
-  using Handle = typename Kind::Handle;
+  using Handle = typename Pool::Handle;
 
-  explicit Lease(IdlePool<Kind>& pool) : pool_(&pool), handle_(pool.acquire()) {}
+  explicit Lease(Pool& pool) : pool_(&pool), handle_(pool.acquire()) {}
   ~Lease() {
     if (handle_ != nullptr) pool_->release(handle_);
   }
@@ -164,8 +164,47 @@ class Lease {
   explicit operator bool() const noexcept { return handle_ != nullptr; }
 
  private:
-  IdlePool<Kind>* pool_;
+  Pool* pool_;
   Handle* handle_;
+};
+
+// The easy handles of one send_all. A transfer that ends hands its handle to the next transfer
+// through here rather than through the IdlePool: a burst of finished transfers larger than the
+// pool's idle limit would otherwise close handles only for the next transfers to make new ones
+// (with 64 in flight, most transfers paid for a curl_easy_init and a full setup). The handles go
+// back to the pool when the batch ends.
+class BatchHandles {
+ public:
+  using Handle = CURL;
+
+  BatchHandles(IdlePool<EasyHandles>& pool, std::size_t in_flight) : pool_(pool) {
+    spare_.reserve(in_flight);
+  }
+  ~BatchHandles() {
+    for (CURL* handle : spare_) pool_.release(handle);
+  }
+  BatchHandles(const BatchHandles&) = delete;
+  BatchHandles& operator=(const BatchHandles&) = delete;
+
+  CURL* acquire() {
+    if (spare_.empty()) return pool_.acquire();
+    CURL* handle = spare_.back();
+    spare_.pop_back();
+    return handle;
+  }
+
+  void release(CURL* handle) noexcept {
+    if (spare_.size() == spare_.capacity()) {  // (never, with at most in_flight handles out)
+      pool_.release(handle);
+      return;
+    }
+    EasyHandles::recycle(handle);
+    spare_.push_back(handle);  // within the reserved capacity: allocates nothing
+  }
+
+ private:
+  IdlePool<EasyHandles>& pool_;
+  std::vector<CURL*> spare_;
 };
 
 // Idle multi handles kept; each holds the connections of its past batches.
@@ -185,7 +224,7 @@ class CurlTransport final : public Transport {
     bool started = false;
     try {
       if (init_result_ != CURLE_OK) return init_failure(request);
-      Lease<EasyHandles> easy(easy_pool_);
+      Lease<IdlePool<EasyHandles>> easy(easy_pool_);
       detail::CurlExchange exchange(request, config_);
       if (!easy)
         return exchange.error(ErrorCode::Transport, SendState::NotSent,
@@ -253,8 +292,8 @@ class CurlTransport final : public Transport {
   // pool (destructor body first, then members in reverse order).
   struct InFlight {
     InFlight(CURLM* owner, std::size_t position, const HttpRequest& request,
-             const detail::CurlConfig& config, IdlePool<EasyHandles>& pool)
-        : multi(owner), index(position), easy(pool), exchange(request, config) {}
+             const detail::CurlConfig& config, BatchHandles& handles)
+        : multi(owner), index(position), easy(handles), exchange(request, config) {}
     ~InFlight() {
       if (added) curl_multi_remove_handle(multi, easy.get());
     }
@@ -263,27 +302,27 @@ class CurlTransport final : public Transport {
 
     CURLM* multi;
     std::size_t index;
-    Lease<EasyHandles> easy;
+    Lease<BatchHandles> easy;
     detail::CurlExchange exchange;
     bool added = false;
   };
 
   void run(Batch& batch, std::size_t limit) {
     const std::size_t count = batch.requests.size();
-    Lease<MultiHandles> multi_lease(multi_pool_);
+    Lease<IdlePool<MultiHandles>> multi_lease(multi_pool_);
     CURLM* multi = multi_lease.get();
     if (multi != nullptr) {
       curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(limit));
       curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     }
+    BatchHandles handles(easy_pool_, limit);  // outlives `active`: its transfers return handles
     std::vector<std::unique_ptr<InFlight>> active;
     active.reserve(std::min(limit, count));
     std::size_t next = 0;
     for (;;) {
       while (multi != nullptr && active.size() < limit && next < count) {
         const std::size_t i = next++;
-        auto transfer =
-            std::make_unique<InFlight>(multi, i, batch.requests[i], config_, easy_pool_);
+        auto transfer = std::make_unique<InFlight>(multi, i, batch.requests[i], config_, handles);
         if (auto failed = start(*transfer, multi)) {
           batch.settle(i, std::move(*failed));
           continue;

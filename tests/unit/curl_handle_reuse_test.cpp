@@ -171,3 +171,61 @@ TEST_CASE("curl handle reuse: alternating send and send_all on one transport") {
     CHECK(has(head, kUserAgent + "\r\n"));
   }
 }
+
+TEST_CASE("curl handle reuse: a batch wider than the idle pool passes handles between transfers") {
+  // With 8 in flight and one idle handle kept, transfers that end hand their handles to the next
+  // ones within the batch (not through the pool): every request still goes out as given, whatever
+  // kind of request the handle carried before, and the pool works for the batch after.
+  RawHttpServer server(Mode::KeepAlive, [](const std::string& raw) {
+    return RawHttpServer::response(200, raw.rfind("HEAD ", 0) == 0 ? "" : "ok");
+  });
+  postal::CurlOptions options;
+  options.max_idle_connections = 1;
+  auto transport = postal::make_curl_transport(options);
+  const std::string url = server.url("/api/v1/send/message");
+  const postal::Headers json = {{"Content-Type", "application/json"}};
+  std::size_t expected = 0;
+  for (int round = 0; round < 2; ++round) {
+    std::vector<HttpRequest> batch;
+    for (int i = 0; i < 48; ++i) {
+      const std::string tag = std::to_string(round) + "-" + std::to_string(i);
+      switch (i % 4) {
+        case 0:
+          batch.push_back(make("POST", url + "?" + tag, "post " + tag, json));
+          break;
+        case 1:
+          batch.push_back(make("GET", url + "?" + tag, "", {{"X-Only-First", tag}}));
+          break;
+        case 2:
+          batch.push_back(make("PUT", url + "?" + tag, "put " + tag, {{"User-Agent", "mine"}}));
+          break;
+        default:
+          batch.push_back(make("POST", url + "?" + tag, "plain " + tag, {}));
+          break;
+      }
+    }
+    const auto results = transport->send_all(batch, 8);
+    REQUIRE(results.size() == batch.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      INFO("request " << i);
+      REQUIRE(results[i].has_value());
+      CHECK(results[i]->status == 200);
+      CHECK(results[i]->body == "ok");
+    }
+    expected += batch.size();
+    REQUIRE(server.wait_for_requests(expected, 5s));
+    const auto raw = server.requests();
+    REQUIRE(raw.size() == expected);
+    // The server saw them in any order: match each by the tag in its request line.
+    for (const HttpRequest& request : batch) {
+      const std::string path = request.url.substr(request.url.find("/api/"));
+      std::size_t matches = 0;
+      for (const auto& received : raw) {
+        if (received.rfind(request.method + " " + path + " ", 0) != 0) continue;
+        ++matches;
+        check_raw(request, received);
+      }
+      CHECK(matches == 1);
+    }
+  }
+}
