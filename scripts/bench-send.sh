@@ -19,7 +19,7 @@
 #   ATTACH_MB=20       attachment size (MiB) of the peak-RSS attachment run
 #   CONCURRENCIES="1 4 16 64"     send_many max_in_flight values (and curl multi concurrency)
 #   MANY_PROTOCOLS="h2 h1 http"   protocols of the send_many runs (h2 and http are the must-haves)
-#   REPEAT=2           runs per measurement, interleaved SDK/baseline; the best one is kept
+#   REPEAT=3           runs per measurement, interleaved SDK/baseline; the best one is kept
 #   DIAG=0             1: also time the SDK's libcurl transport alone (Transport::send_all of
 #                      pre-built requests: no JSON, no send_many windows) beside each send_many
 #   BUILD_DIR=build-bench-send    JOBS=1 (build parallelism)
@@ -52,7 +52,7 @@ RSS_SEQ_N=${RSS_SEQ_N:-10000}
 ATTACH_MB=${ATTACH_MB:-20}
 CONCURRENCIES=${CONCURRENCIES:-"1 4 16 64"}
 MANY_PROTOCOLS=${MANY_PROTOCOLS:-"h2 h1 http"}
-REPEAT=${REPEAT:-2}
+REPEAT=${REPEAT:-3}
 DIAG=${DIAG:-0}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench-send}
 JOBS=${JOBS:-1}
