@@ -16,12 +16,17 @@
 
 // SSE2 (every x86-64 compiler, and 32-bit x86 built for it) checks 16 bytes per step; elsewhere
 // the escaper checks 8 at a time in a 64-bit word.
+// (The tests define POSTAL_DETAIL_JSON_SSE2=0 to check the 8-byte path on x86 as well.)
+#ifndef POSTAL_DETAIL_JSON_SSE2
 #if defined(__SSE2__) || defined(_M_X64) || defined(_M_AMD64) || \
     (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
 #define POSTAL_DETAIL_JSON_SSE2 1
 #else
 #define POSTAL_DETAIL_JSON_SSE2 0
+#endif
+#endif
+#if POSTAL_DETAIL_JSON_SSE2
+#include <emmintrin.h>
 #endif
 
 POSTAL_BEGIN_NAMESPACE
@@ -67,9 +72,13 @@ inline unsigned lowest_set_bit(unsigned mask) noexcept {
 #endif
 }
 
-/// The index of the first byte of `s[i, n)` that is not JsonByte::Plain, or `n`.
-inline std::size_t json_plain_run_end(const unsigned char* s, std::size_t i,
-                                      std::size_t n) noexcept {
+/// Copies the plain bytes at the front of `s[i, n)` to `d`, a block of 16 (SSE2) or 8 at a
+/// time; returns how many it copied. A block is stored whole even when it holds a byte that is
+/// not plain: the bytes from that one on are garbage beyond the count returned, which the caller
+/// overwrites. So `d` must have room for min(n - i, 16) bytes beyond the count returned.
+inline std::size_t copy_plain_blocks(char* d, const unsigned char* s, std::size_t i,
+                                     std::size_t n) noexcept {
+  const std::size_t from = i;
 #if POSTAL_DETAIL_JSON_SSE2
   // A signed compare with 0x20 catches the control bytes and, as negative numbers, the bytes
   // from 0x80 up; the mask's lowest bit is the first byte that is not plain.
@@ -78,19 +87,20 @@ inline std::size_t json_plain_run_end(const unsigned char* s, std::size_t i,
   const __m128i space = _mm_set1_epi8(0x20);
   for (; n - i >= 16; i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + (i - from)), v);
     const __m128i hits =
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
                      _mm_cmplt_epi8(v, space));
     const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
-    if (mask != 0) return i + lowest_set_bit(mask);
+    if (mask != 0) return i - from + lowest_set_bit(mask);
   }
 #endif
   for (std::uint64_t w; n - i >= 8; i += 8) {
     std::memcpy(&w, s + i, 8);
     if (json_word_needs_attention(w)) break;
+    std::memcpy(d + (i - from), &w, 8);
   }
-  while (i < n && json_byte_table.kind[s[i]] == JsonByte::Plain) ++i;
-  return i;
+  return i - from;
 }
 
 /// The length (2-4) of the valid UTF-8 sequence that starts at `p` (a byte >= 0x80), or 0 when
@@ -120,38 +130,45 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avai
 /// everything else (DEL, '/', UTF-8 sequences) unchanged. Returns false when `text` is not valid
 /// UTF-8 (where dump() throws type_error 316); what was appended to `out` is then unspecified.
 ///
-/// Runs of bytes that stay as they are (checked 16 or 8 at a time) are copied with one memcpy each.
-/// `out` is sized for the text plus some escapes up front and written through a pointer; it
-/// grows again only when the escapes outnumber that room (without reallocating when the caller
-/// reserved json_string_bound(text)), and is cut to the length written at the end.
+/// Plain bytes are checked and copied 16 (or 8) at a time, straight into `out`, which is sized
+/// for the text plus some escapes up front and written through a pointer; it grows again only
+/// when the escapes outnumber that room (without reallocating when the caller reserved
+/// json_string_bound(text)), and is cut to the length written at the end.
 inline bool append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   const auto& kind = json_byte_table.kind;
-  // Invariant: the room left in `out` after `d` is (n - copied) + 1 (the closing quote) + slack,
-  // so a byte copied as is keeps slack, and an escape of 2 (6) bytes for 1 takes 1 (5) from it.
+  // Invariant: the room left in `out` after `d` is (n - i) + 1 (the closing quote) + slack, so a
+  // byte copied as is keeps slack, and an escape of 2 (6) bytes for 1 takes 1 (5) from it. A
+  // block copy needs no more than the bytes left to read.
   std::size_t slack = n / 8 + 64;
   const std::size_t start = out.size();
   out.resize(start + 2 + n + slack);
   char* base = &out[0];
   char* d = base + start;
   *d++ = '"';
-  std::size_t copied = 0;  // text[copied, i) is still to be copied as is
   std::size_t i = 0;
   while (i < n) {
-    i = json_plain_run_end(s, i, n);  // plain bytes are copied later, a run at a time
+    const std::size_t copied = copy_plain_blocks(d, s, i, n);
+    d += copied;
+    i += copied;
     if (i == n) break;
     const unsigned char c = s[i];
+    if (kind[c] == JsonByte::Plain) {  // in a block of fewer than 8 (or one the SWAR flagged)
+      *d++ = static_cast<char>(c);
+      ++i;
+      continue;
+    }
     if (kind[c] == JsonByte::NonAscii) {
       const std::size_t length = utf8_sequence_length(s + i, n - i);
       if (length == 0) return false;
-      i += length;  // copied as is, with the run it belongs to
+      std::memcpy(d, s + i, length);
+      d += length;
+      i += length;
       continue;
     }
-    std::memcpy(d, s + copied, i - copied);
-    d += i - copied;
-    copied = ++i;
+    ++i;
     if (slack < 5) {  // room for one more escape of any kind, and for the rest if all are short
       const auto at = static_cast<std::size_t>(d - base);
       const std::size_t more = n - i + 64;
@@ -200,10 +217,6 @@ inline bool append_json_string(std::string& out, std::string_view text) {
       d += 6;
       slack -= 5;
     }
-  }
-  if (n > copied) {  // (an empty view may have no data to copy from)
-    std::memcpy(d, s + copied, n - copied);
-    d += n - copied;
   }
   *d++ = '"';
   out.resize(static_cast<std::size_t>(d - base));
