@@ -12,6 +12,9 @@
 //       diagnostic: the libcurl transport alone, one Transport::send_all of N pre-built requests
 //       (no JSON encoding, no send_many windows, only the HTTP status checked), to tell the
 //       transport's share of a gap
+//   send_bench send-seq   BASE_URL N [CA_FILE]
+//       diagnostic: the libcurl transport alone, N sequential Transport::send of one pre-built
+//       request
 // BASE_URL is e.g. https://localhost or http://127.0.0.1:8080; CA_FILE (PEM) is also read from
 // $BENCH_CA_FILE. An untimed warm-up (seq: 1 send; many, send-all: 4 x MAX_IN_FLIGHT) opens the
 // connections first, as raw_curl_bench does. The rss modes print the peak (getrusage ru_maxrss)
@@ -79,28 +82,47 @@ void run_many(const postal::Client& client, std::size_t n, std::size_t max_in_fl
   bench::print_throughput("many", n, max_in_flight, timed);
 }
 
-void run_send_all(const postal::Client& client, const std::string& base_url, std::size_t n,
-                  std::size_t max_in_flight) {
+/// The request send_message makes for bench::message(), built once.
+postal::HttpRequest prebuilt_request(const std::string& base_url) {
   postal::HttpRequest request;
   request.url = base_url + "/api/v1/send/message";
   request.headers.add("Content-Type", "application/json");
   request.headers.add("Accept", "application/json");
   request.headers.add("X-Server-API-Key", bench::kApiKey);
   request.body = bench::message_json();
+  return request;
+}
+
+/// Exits unless `response` is an HTTP 200.
+void check_status(const postal::Result<postal::HttpResponse>& response, std::size_t index) {
+  if (!response)
+    bench::die(kProgram,
+               "request " + std::to_string(index) + " failed: " + response.error().describe());
+  if (response->status != 200)
+    bench::die(kProgram, "request " + std::to_string(index) + " answered HTTP " +
+                             std::to_string(response->status));
+}
+
+void run_send_seq(const postal::Client& client, const std::string& base_url, std::size_t n) {
+  const postal::HttpRequest request = prebuilt_request(base_url);
+  postal::Transport& transport = *client.transport();
+  check_status(transport.send(request), 0);  // warm-up
+  bench::Stopwatch timed;
+  for (std::size_t i = 0; i < n; ++i) check_status(transport.send(request), i + 1);
+  timed.stop();
+  bench::print_throughput("send-seq", n, 0, timed);
+}
+
+void run_send_all(const postal::Client& client, const std::string& base_url, std::size_t n,
+                  std::size_t max_in_flight) {
+  const postal::HttpRequest request = prebuilt_request(base_url);
   auto run = [&](std::size_t count) {
     const std::vector<postal::HttpRequest> requests(count, request);
     bench::Stopwatch timed;
     const auto responses = client.transport()->send_all(requests, max_in_flight);
     timed.stop();
     if (responses.size() != count) bench::die(kProgram, "send_all lost results");
-    for (std::size_t i = 0; i < count; ++i) {
-      if (!responses[i])
-        bench::die(kProgram,
-                   "request " + std::to_string(i) + " failed: " + responses[i].error().describe());
-      if (responses[i]->status != 200)
-        bench::die(kProgram, "request " + std::to_string(i) + " answered HTTP " +
-                                 std::to_string(responses[i]->status));
-    }
+    for (std::size_t i = 0; i < count; ++i) check_status(responses[i], i);
     return timed;
   };
   run(4 * max_in_flight);  // warm-up
@@ -139,6 +161,7 @@ void run_rss_attach(const postal::Client& client, std::size_t mb) {
                "usage: send_bench seq BASE_URL N [CA_FILE]\n"
                "       send_bench many BASE_URL N MAX_IN_FLIGHT [CA_FILE]\n"
                "       send_bench send-all BASE_URL N MAX_IN_FLIGHT [CA_FILE]\n"
+               "       send_bench send-seq BASE_URL N [CA_FILE]\n"
                "       send_bench rss-seq BASE_URL N [CA_FILE]\n"
                "       send_bench rss-attach BASE_URL MB [CA_FILE]\n");
   std::exit(2);
@@ -168,6 +191,8 @@ int main(int argc, char** argv) {
     run_many(client, n, bench::parse_count(kProgram, argv[4], "MAX_IN_FLIGHT"));
   else if (mode == "send-all")
     run_send_all(client, base_url, n, bench::parse_count(kProgram, argv[4], "MAX_IN_FLIGHT"));
+  else if (mode == "send-seq")
+    run_send_seq(client, base_url, n);
   else if (mode == "rss-seq")
     run_rss_seq(client, n);
   else if (mode == "rss-attach")

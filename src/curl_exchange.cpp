@@ -18,7 +18,7 @@ POSTAL_BEGIN_NAMESPACE
 namespace detail {
 namespace {
 
-constexpr const char* kUserAgent = "postal-cpp/" POSTAL_VERSION_STRING;
+constexpr const char* kUserAgentLine = "User-Agent: postal-cpp/" POSTAL_VERSION_STRING;
 
 // A header value at least this long is scrubbed from error messages (defence in depth: libcurl's
 // messages never quote request headers, and the API key must never reach a log line).
@@ -142,6 +142,40 @@ curl_off_t to_curl_off(std::size_t size) noexcept {
 
 }  // namespace
 
+HeaderList::HeaderList(const Headers& fields) : fields_(fields) {
+  try {
+    for (const auto& field : fields)  // "Name;" is libcurl's spelling of an empty value
+      append(field.second.empty() ? field.first + ";" : field.first + ": " + field.second);
+    if (!has_header(fields, "Expect")) append("Expect:");
+    if (!has_header(fields, "Content-Type")) append("Content-Type:");
+    if (!has_header(fields, "User-Agent")) append(kUserAgentLine);
+  } catch (...) {
+    curl_slist_free_all(list_);
+    throw;
+  }
+}
+
+void HeaderList::append(const std::string& line) {
+  curl_slist* grown = curl_slist_append(list_, line.c_str());
+  if (grown == nullptr) throw std::bad_alloc();
+  list_ = grown;
+}
+
+bool HeaderList::made_for(const Headers& fields) const noexcept {
+  return std::equal(fields_.begin(), fields_.end(), fields.begin(), fields.end());
+}
+
+std::shared_ptr<const HeaderList> HeaderListCache::get(const Headers& fields) {
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (last_ && last_->made_for(fields)) return last_;
+  }
+  auto built = std::make_shared<const HeaderList>(fields);  // outside the lock
+  std::lock_guard<std::mutex> guard(mutex_);
+  last_ = built;
+  return built;
+}
+
 CurlConfig::CurlConfig(CurlOptions given) : options(std::move(given)) {
   const std::string& proxy = options.proxy;
   // "[scheme://][user[:password]@]host[:port]". The last '@' ends the user info, so that a
@@ -232,8 +266,8 @@ std::optional<Error> CurlExchange::check_request() const {
   return std::nullopt;
 }
 
-// A handle keeps its options between requests only for the common request, a POST with a body
-// (and no User-Agent of the caller's): CURLOPT_PRIVATE then holds the transport's CurlConfig,
+// A handle keeps its options between requests only for the common request, a POST with a body:
+// CURLOPT_PRIVATE then holds the transport's CurlConfig,
 // set by finish() after a transfer that went cleanly (one request written, a response, nothing
 // resent), and cleared whenever a request starts. Such a handle gets only the options that
 // differ between these requests; any other handle is reset and set up in full, as every handle
@@ -246,21 +280,10 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
   handle_ = handle;
   error_buffer_[0] = '\0';
   const bool has_body = !request.body.empty();
-  const bool has_user_agent = has_header(request.headers, "User-Agent");
-  reusable_request_ =
-      POSTAL_CURL_HAS_PREREQ && request.method == "POST" && has_body && !has_user_agent;
+  reusable_request_ = POSTAL_CURL_HAS_PREREQ && request.method == "POST" && has_body;
   const bool configured = reusable_request_ && handle_mark(handle) == config_;
 
-  auto append = [this](const std::string& line) {
-    curl_slist* grown = curl_slist_append(header_list_, line.c_str());
-    if (grown == nullptr) throw std::bad_alloc();
-    header_list_ = grown;
-  };
-  for (const auto& field : request.headers)  // "Name;" is libcurl's spelling of an empty value
-    append(field.second.empty() ? field.first + ";" : field.first + ": " + field.second);
-  if (!has_header(request.headers, "Expect")) append("Expect:");  // no 100-continue round trip
-  // libcurl would label a POST body form-urlencoded; send only the type the caller chose.
-  if (!has_header(request.headers, "Content-Type")) append("Content-Type:");
+  header_list_ = config_->header_lists.get(request.headers);
 
   CURLcode rc = CURLE_OK;
   auto check = [&rc](CURLcode code) {
@@ -305,7 +328,6 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
     if (!options.http2)
       check(
           curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1)));
-    if (!has_user_agent) check(curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent));
     // libcurl rejects a too long Content-Length up front (not for HEAD: its Content-Length is
     // that of a body never sent); on_header and on_body count every byte that arrives.
     if (request.method != "HEAD")
@@ -319,7 +341,7 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
   check(curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer_));
   check(curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, to_curl_ms(request.timeout)));
   check(curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str()));
-  check(curl_easy_setopt(handle, CURLOPT_HTTPHEADER, header_list_));
+  check(curl_easy_setopt(handle, CURLOPT_HTTPHEADER, header_list_->get()));
   check(curl_easy_setopt(handle, CURLOPT_HEADERDATA, static_cast<void*>(this)));
   check(curl_easy_setopt(handle, CURLOPT_WRITEDATA, static_cast<void*>(this)));
 

@@ -10,6 +10,8 @@
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,39 @@
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
 
+/// A request's header fields as libcurl takes them (CURLOPT_HTTPHEADER), with the lines the
+/// transport adds: an empty Expect (no 100-continue round trip), an empty Content-Type when the
+/// request names none (libcurl would label a POST body form-urlencoded) and the User-Agent when
+/// the request names none. Built once and shared, unchanged, by the requests with these fields.
+class HeaderList {
+ public:
+  explicit HeaderList(const Headers& fields);  ///< throws std::bad_alloc
+  ~HeaderList() { curl_slist_free_all(list_); }
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+
+  /// Whether this list was built for exactly `fields` (names, values and order).
+  bool made_for(const Headers& fields) const noexcept;
+  curl_slist* get() const noexcept { return list_; }
+
+ private:
+  void append(const std::string& line);
+
+  Headers fields_;
+  curl_slist* list_ = nullptr;
+};
+
+/// The header list built last, handed to the next request with the same fields (a client's
+/// requests mostly share theirs: the API key and the content type) instead of building it again.
+class HeaderListCache {
+ public:
+  std::shared_ptr<const HeaderList> get(const Headers& fields);  ///< throws std::bad_alloc
+
+ private:
+  std::mutex mutex_;
+  std::shared_ptr<const HeaderList> last_;
+};
+
 /// The settings of one transport, worked out once from its CurlOptions: the proxy URL without
 /// its credentials, the credentials apart (libcurl quotes a proxy URL in its error messages),
 /// and the secrets every error message is scrubbed of.
@@ -38,6 +73,7 @@ struct CurlConfig {
   std::string proxy_password;        ///< URL-decoded
   bool proxy_credentials = false;    ///< the proxy URL held "user[:password]@"
   std::vector<std::string> secrets;  ///< never in a message: the proxy string and its password
+  mutable HeaderListCache header_lists;
 };
 
 /// The state of one request while libcurl works on it. Its address is handed to libcurl's
@@ -46,7 +82,6 @@ class CurlExchange {
  public:
   CurlExchange(const HttpRequest& request, const CurlConfig& config)
       : request_(&request), config_(&config) {}
-  ~CurlExchange() { curl_slist_free_all(header_list_); }
   CurlExchange(const CurlExchange&) = delete;
   CurlExchange& operator=(const CurlExchange&) = delete;
 
@@ -88,7 +123,7 @@ class CurlExchange {
   const HttpRequest* request_;
   const CurlConfig* config_;
   CURL* handle_ = nullptr;
-  curl_slist* header_list_ = nullptr;
+  std::shared_ptr<const HeaderList> header_list_;  // what the handle's CURLOPT_HTTPHEADER holds
   char error_buffer_[CURL_ERROR_SIZE] = {};
   HttpResponse response_;
   std::string pending_name_;  // the last header field, kept open for obs-fold continuations

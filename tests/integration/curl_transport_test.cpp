@@ -336,7 +336,10 @@ TEST_CASE("curl transport: many threads can send through one transport at once")
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
         const std::string path = "/thread/" + std::to_string(t) + "/" + std::to_string(i);
-        auto reply = transport->send(post_to(server.url(path)));
+        HttpRequest request = post_to(server.url(path));
+        // Each thread its own key: the transport's shared header list must not mix them up.
+        request.headers.set("X-Server-API-Key", "key-of-thread-" + std::to_string(t));
+        auto reply = transport->send(request);
         if (reply.has_value() && reply->status == 200 && reply->body == path)
           ++succeeded;
         else
@@ -349,6 +352,16 @@ TEST_CASE("curl transport: many threads can send through one transport at once")
   CHECK(succeeded.load() == 400);
   CHECK(server.request_count() == 400);
   CHECK(server.connections() <= 8 + 16);  // one per thread at a time, plus idle ones replaced
+  int mixed_up = 0;
+  for (const std::string& raw : server.requests()) {
+    const auto thread = raw.substr(raw.find("/thread/") + 8, 1);
+    const auto head = raw.substr(0, raw.find("\r\n\r\n") + 2);
+    const std::string key = "X-Server-API-Key: key-of-thread-" + thread + "\r\n";
+    if (head.find(key) == std::string::npos ||
+        head.find("X-Server-API-Key:") != head.rfind("X-Server-API-Key:"))
+      ++mixed_up;
+  }
+  CHECK(mixed_up == 0);
 }
 
 TEST_CASE("curl transport: send_all returns results in input order, with per-request errors") {

@@ -57,6 +57,7 @@ void check_raw(const HttpRequest& request, const std::string& raw) {
     CHECK(has(head, "User-Agent: " + *request.headers.get("User-Agent") + "\r\n"));
   else
     CHECK(has(head, kUserAgent + "\r\n"));
+  CHECK(head.find("User-Agent:") == head.rfind("User-Agent:"));  // one, never two
   for (const auto& [name, value] : request.headers) CHECK(has(head, name + ": " + value + "\r\n"));
   // Only the headers of this request (and libcurl's own) are there.
   for (const std::string name : {"X-Only-First", "X-Server-API-Key", "Content-Type"})
@@ -97,6 +98,11 @@ TEST_CASE("curl handle reuse: mixed requests on one pooled handle each go out as
       {make("POST", url, "after an empty POST", json), true},
       {make("POST", url, "own agent", {{"User-Agent", "custom/1"}}), true},
       {make("POST", url, "default agent again", json), true},
+      // The same names with another key: the transport's shared header list must not serve it.
+      {make("POST", url, "another key",
+            {{"Content-Type", "application/json"}, {"X-Server-API-Key", "KeyOfTheOtherKind456"}}),
+       true},
+      {make("POST", url, "the first key again", json), true},
       {make("POST", refused + "/x", "to a closed port", json), false},
       {make("POST", url, "after a failure", json), true},
       {make("PATCH", url, "", json), true},
@@ -169,6 +175,7 @@ TEST_CASE("curl handle reuse: alternating send and send_all on one transport") {
     }
     CHECK(head.find("X-Round") == head.rfind("X-Round"));
     CHECK(has(head, kUserAgent + "\r\n"));
+  CHECK(head.find("User-Agent:") == head.rfind("User-Agent:"));  // one, never two
   }
 }
 
