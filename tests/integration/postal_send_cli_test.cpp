@@ -7,8 +7,10 @@
 #include "support/fake_postal_server.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -47,13 +49,18 @@ struct Served {
 
 TEST_CASE("postal-send sends a message with an attachment and prints address, id and token") {
   Served s;
-  const std::string file = "postal_send_cli_attachment.txt";
+  // In a directory of this process's own under the temporary directory, not the working one.
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("postal_send_cli_test." + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "postal_send_cli_attachment.txt").string();
   std::ofstream(file) << "hello world!";
   auto run = postal_send(s.env(),
                          "--to john@example.net --cc 'Ann <ann@example.net>' "
                          "--from sales@example.com --subject Hi --text Hello "
-                         "--tag cli --header 'X-Order: 7' --attach " +
-                             file);
+                         "--tag cli --header 'X-Order: 7' --attach '" +
+                             file + "'");
+  std::filesystem::remove_all(dir);
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   REQUIRE(run.output.find("john@example.net 1 ") != std::string::npos);
