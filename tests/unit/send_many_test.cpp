@@ -8,6 +8,7 @@
 #include "support/scripted_transport.hpp"
 
 #include <postal/client.hpp>
+#include <postal/detail/send_body.hpp>
 #include <postal/error.hpp>
 #include <postal/options.hpp>
 #include <postal/testing/fake_postal.hpp>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -352,4 +354,40 @@ TEST_CASE("send_many: huge max_in_flight values and extreme retry deadlines end 
     REQUIRE_FALSE(single.has_value());
     CHECK(single.error().attempts == (deadline.count() == 1 ? 1u : 3u));
   }
+}
+
+TEST_CASE("send_many: requests written into the memory of sent ones carry their own body") {
+  // Windows of 1, 4, 16, 64, 256, ... items at one in flight; from the third window on, requests
+  // reuse those of the window before the last. Bodies of very different sizes follow each other
+  // (a reused body far too large is let go; one above 256 KiB takes the encoding buffer over),
+  // and refused items sit between them.
+  auto transport = std::make_shared<ScriptedTransport>([](const postal::HttpRequest&) {
+    return postal_test::success_response(R"({"message_id":"m","messages":{}})");
+  });
+  auto client = client_for(transport);
+  std::vector<postal::SendMessageRequest> batch = numbered_batch(700);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const std::size_t size = i % 97 == 5 ? (300u << 10) : (i * 7919) % 6000;
+    batch[i].plain_body = std::string(size, static_cast<char>('a' + i % 26)) + "\n\"end\"";
+    if (i % 50 == 7) batch[i].to.clear();  // refused before sending
+  }
+  postal::BatchOptions options;
+  options.max_in_flight = 1;
+  const auto results = client.send_many(batch, options);
+  REQUIRE(results.size() == batch.size());
+  std::vector<std::string> expected;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    INFO("item " << i);
+    CHECK(results[i].has_value() == (i % 50 != 7));
+    if (i % 50 != 7) expected.push_back(postal::detail::encode_send_body_text(batch[i]));
+  }
+  const auto requests = transport->requests();
+  REQUIRE(requests.size() == expected.size());
+  std::size_t wrong = 0;
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    if (requests[k].body != expected[k] || requests[k].url != requests[0].url ||
+        requests[k].headers.get("X-Server-API-Key") != std::optional<std::string>("test-api-key"))
+      ++wrong;
+  }
+  CHECK(wrong == 0);
 }

@@ -29,7 +29,7 @@ namespace detail {
 /// The largest window: requests handed to the transport in one send_all call. Large windows
 /// keep the transport busy (it idles only while one window ends and the next is encoded).
 inline std::size_t max_batch_window(std::size_t max_in_flight) noexcept {
-  return std::clamp<std::size_t>(max_in_flight * 128, 256, 8192);
+  return std::clamp<std::size_t>(max_in_flight * 32, 256, 2048);
 }
 
 /// A window also ends once its request bodies hold this many bytes (large attachments).
@@ -52,14 +52,18 @@ class SendBatch {
     const std::size_t largest = max_batch_window(options_.max_in_flight);
     // The first window finds a bad key early; windows then grow (saturating) up to `largest`.
     std::size_t size = (std::min)(options_.max_in_flight, largest);
-    Window current = build(0, (std::min)(requests_.size(), size));
+    Window current = build(0, (std::min)(requests_.size(), size), {});
+    // The requests of the window sent last: the window after the next is written into them, so
+    // that their memory is reused rather than freed and taken again (with page faults) per window.
+    std::vector<HttpRequest> spare;
     while (current.begin < requests_.size()) {
       // The next window is encoded on a worker thread while this one is on the wire.
       size = size > largest / 4 ? largest : size * 4;
       const std::size_t next_end = (std::min)(requests_.size(), current.end + size);
-      std::future<Window> next = build_async(current.end, next_end);
+      std::future<Window> next = build_async(current.end, next_end, std::move(spare));
       send(current);
-      current = next.valid() ? next.get() : build(current.end, next_end);
+      spare = std::move(current.requests);
+      current = next.valid() ? next.get() : build(current.end, next_end, std::move(spare));
       if (stop_reason_) {
         for (std::size_t i = current.begin; i < requests_.size(); ++i) settle(i, aborted());
         break;
@@ -87,8 +91,9 @@ class SendBatch {
     std::vector<std::pair<std::size_t, Error>> refused;
   };
 
-  // Pure: reads only the requests and the core, so it may run on another thread.
-  Window build(std::size_t begin, std::size_t end) const {
+  // Pure: reads only the requests and the core, so it may run on another thread. Takes the
+  // requests of `spare` (sent ones) for their memory.
+  Window build(std::size_t begin, std::size_t end, std::vector<HttpRequest> spare) const {
     Window window;
     window.begin = begin;
     window.end = begin;
@@ -99,9 +104,17 @@ class SendBatch {
       std::string scratch;  // the encoding buffer, reused by every request of the window
       for (std::size_t i = begin; i < end && bytes < batch_window_bytes; ++i, ++window.end) {
         Result<HttpRequest> request = guarded([&]() -> Result<HttpRequest> {
-          auto body = send_body(requests_[i], scratch);
-          if (!body) return std::move(body.error());
-          return core_.make_request(send_endpoint(requests_[i]), std::move(*body));
+          if (spare.empty()) {
+            auto body = send_body(requests_[i], scratch);
+            if (!body) return std::move(body.error());
+            return core_.make_request(send_endpoint(requests_[i]), std::move(*body));
+          }
+          // make_request gives every request of a batch the same method, URL, headers and
+          // timeout: a spare one differs only by its body.
+          HttpRequest reused = std::move(spare.back());
+          spare.pop_back();
+          if (auto error = write_body(requests_[i], scratch, reused.body)) return std::move(*error);
+          return reused;
         });
         if (!request) {
           Error error = std::move(request.error());
@@ -128,10 +141,13 @@ class SendBatch {
     return window;
   }
 
-  std::future<Window> build_async(std::size_t begin, std::size_t end) const {
+  std::future<Window> build_async(std::size_t begin, std::size_t end,
+                                  std::vector<HttpRequest> spare) const {
     if (begin >= end || stop_reason_) return {};
     try {
-      return std::async(std::launch::async, [this, begin, end] { return build(begin, end); });
+      return std::async(std::launch::async, [this, begin, end, spare = std::move(spare)]() mutable {
+        return build(begin, end, std::move(spare));
+      });
     } catch (...) {  // no thread available: the caller builds it in line
       return {};
     }
@@ -143,11 +159,16 @@ class SendBatch {
     items.reserve(window.indices.size());
     for (std::size_t index : window.indices)
       items.push_back(Item{index, std::nullopt, std::nullopt});
-    send_rounds(window.requests, items);
+    std::vector<HttpRequest> requests = std::move(window.requests);
+    window.requests.clear();
+    window.requests.reserve(requests.size());
+    send_rounds(requests, items, window.requests);
   }
 
-  // Sends the window, then its retries in rounds, until every item is settled.
-  void send_rounds(std::vector<HttpRequest>& requests, std::vector<Item>& items) {
+  // Sends the window, then its retries in rounds, until every item is settled. The requests of
+  // settled items go to `finished` (for their memory).
+  void send_rounds(std::vector<HttpRequest>& requests, std::vector<Item>& items,
+                   std::vector<HttpRequest>& finished) {
     while (!items.empty()) {
       if (stop_reason_) {  // stopped (e.g. by the progress callback) before this round
         for (auto& item : items)
@@ -168,6 +189,7 @@ class SendBatch {
         });
         if (result) {
           settle(item.index, std::move(result));
+          finished.push_back(std::move(requests[k]));
           continue;
         }
         Error error = core_.redacted(std::move(result.error()));
@@ -186,6 +208,7 @@ class SendBatch {
         }
         const bool stops = options_.stop_on_auth_error && is_auth_error(error);
         settle(item.index, std::move(error));
+        finished.push_back(std::move(requests[k]));
         if (stops && !stop_reason_) stop_after(item.index);
       }
       if (stop_reason_) {  // retries are not started after the batch stopped

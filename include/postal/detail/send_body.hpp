@@ -158,19 +158,32 @@ inline std::string encode_send_body_text(const SendRawRequest& r) { return writt
 /// larger ones (attachments, mostly base64 reserved exactly) are written in place.
 inline constexpr std::size_t send_body_copy_limit = std::size_t{256} << 10;
 
-/// The request body of a send: validated, then encoded, with `scratch` as the buffer to write
-/// in. The writer reserves for the worst case (every text byte escaped, ~6x), which a body kept
-/// in a send_many window must not hold: a small body is copied out of `scratch` at its exact size
-/// (scratch keeps its capacity for the next one), a large one takes the buffer over.
-/// Errors are InvalidArgument (NotSent).
+/// The request body of a send, validated, then encoded into `out` with `scratch` as the buffer
+/// to write in. The writer reserves for the worst case (every text byte escaped, ~6x), which a
+/// body kept in a send_many window must not hold: a small body is copied out of `scratch` (which
+/// keeps its capacity for the next one) into `out`, whose memory is reused when it fits (send_many
+/// passes the body of a request already sent); a large one takes the buffer over.
+/// Errors are InvalidArgument (NotSent); `out` is then unspecified.
 template <class Request>
-Result<std::string> send_body(const Request& request, std::string& scratch) {
-  if (auto invalid = validate(request)) return std::move(*invalid);
-  if (auto not_utf8 = write_send_body(scratch, request)) return std::move(*not_utf8);
-  if (scratch.size() <= send_body_copy_limit) return Result<std::string>(std::string(scratch));
-  std::string out = std::move(scratch);
+std::optional<Error> write_body(const Request& request, std::string& scratch, std::string& out) {
+  if (auto invalid = validate(request)) return invalid;
+  if (auto not_utf8 = write_send_body(scratch, request)) return not_utf8;
+  if (scratch.size() <= send_body_copy_limit) {
+    if (out.capacity() > 2 * scratch.size() + 4096) std::string().swap(out);  // far too large
+    out.assign(scratch);
+    return std::nullopt;
+  }
+  out = std::move(scratch);
   scratch = std::string();
   if (out.capacity() > out.size() + out.size() / 4 + 1024) out.shrink_to_fit();
+  return std::nullopt;
+}
+
+/// write_body into a new string.
+template <class Request>
+Result<std::string> send_body(const Request& request, std::string& scratch) {
+  std::string out;
+  if (auto error = write_body(request, scratch, out)) return std::move(*error);
   return Result<std::string>(std::move(out));
 }
 
