@@ -168,6 +168,17 @@ void check_body_matches(const Request& request) {
 
 }  // namespace
 
+TEST_CASE("send_body of one request: a large body gives back its worst-case reservation") {
+  postal::SendMessageRequest m;
+  m.to = {"a@example.net"};
+  m.from = "b@example.com";
+  m.plain_body = std::string(1u << 20, 'x');  // reserved ~6 MiB for escapes it does not have
+  auto body = postal::detail::send_body(m);
+  REQUIRE(body.has_value());
+  CHECK(*body == postal::detail::encode_send_body_text(m));
+  CHECK(body->capacity() <= body->size() + body->size() / 4 + 1024);
+}
+
 // ---------------------------------------------------------------------------------------------
 // append_json_string against nlohmann's dump_escaped
 

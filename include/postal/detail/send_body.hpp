@@ -158,6 +158,13 @@ inline std::string encode_send_body_text(const SendRawRequest& r) { return writt
 /// larger ones (attachments, mostly base64 reserved exactly) are written in place.
 inline constexpr std::size_t send_body_copy_limit = std::size_t{256} << 10;
 
+/// Gives back the unused part of a body's worst-case reservation when the body is large (beyond
+/// send_body_copy_limit) and that part is more than a quarter of it.
+inline void trim_large_body(std::string& body) {
+  if (body.size() > send_body_copy_limit && body.capacity() > body.size() + body.size() / 4 + 1024)
+    body.shrink_to_fit();
+}
+
 /// The request body of a send, validated, then encoded into `out` with `scratch` as the buffer
 /// to write in. The writer reserves for the worst case (every text byte escaped, ~6x), which a
 /// body kept in a send_many window must not hold: a small body is copied out of `scratch` (which
@@ -175,7 +182,7 @@ std::optional<Error> write_body(const Request& request, std::string& scratch, st
   }
   out = std::move(scratch);
   scratch = std::string();
-  if (out.capacity() > out.size() + out.size() / 4 + 1024) out.shrink_to_fit();
+  trim_large_body(out);
   return std::nullopt;
 }
 
@@ -187,11 +194,15 @@ Result<std::string> send_body(const Request& request, std::string& scratch) {
   return Result<std::string>(std::move(out));
 }
 
-/// send_body for one request, without a buffer kept for the next.
+/// send_body for one request sent right away: the body is the writer's buffer itself, not a copy
+/// (it lives only while the call lasts; a large one is trimmed).
 template <class Request>
 Result<std::string> send_body(const Request& request) {
-  std::string scratch;
-  return send_body(request, scratch);
+  if (auto invalid = validate(request)) return std::move(*invalid);
+  std::string out;
+  if (auto not_utf8 = write_send_body(out, request)) return std::move(*not_utf8);
+  trim_large_body(out);
+  return Result<std::string>(std::move(out));
 }
 
 }  // namespace detail
