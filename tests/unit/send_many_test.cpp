@@ -391,3 +391,34 @@ TEST_CASE("send_many: requests written into the memory of sent ones carry their 
   }
   CHECK(wrong == 0);
 }
+
+TEST_CASE("send_many: a request written into a retried one gets the full timeout again") {
+  // Item 0 is refused twice (NotSent, retried) and its second attempt takes 55 s: its last
+  // attempt gets what is left of the 60 s retry deadline as its timeout. Later items are written
+  // into its request object (windows of 1, 4, 16, ... at one in flight) and must go out with the
+  // client's 10 s.
+  FakeClock clock;
+  int calls = 0;
+  auto transport = std::make_shared<ScriptedTransport>(
+      [&](const postal::HttpRequest&) -> ScriptedTransport::Answer {
+        if (++calls <= 2) {
+          // The deadline counts from the first failure: the second one uses up 55 s of it.
+          if (calls == 2) clock.advance(55s);
+          return transport_error(SendState::NotSent, "connection refused");
+        }
+        return postal_test::success_response(R"({"message_id":"m","messages":{}})");
+      });
+  auto client = client_for(transport, "test-api-key", clock.retry_options());
+  postal::BatchOptions options;
+  options.max_in_flight = 1;
+  const auto results = client.send_many(numbered_batch(30), options);
+  for (const auto& result : results) CHECK(result.has_value());
+  const auto requests = transport->requests();
+  REQUIRE(requests.size() == 32);
+  CHECK(requests[0].timeout == 10s);
+  CHECK(requests[2].timeout < 10s);  // item 0's last attempt: what was left of its deadline
+  std::size_t short_timeouts = 0;
+  for (std::size_t k = 3; k < requests.size(); ++k)
+    if (requests[k].timeout != 10s) ++short_timeouts;
+  CHECK(short_timeouts == 0);
+}

@@ -63,6 +63,8 @@ class SendBatch {
       std::future<Window> next = build_async(current.end, next_end, std::move(spare));
       send(current);
       spare = std::move(current.requests);
+      for (HttpRequest& request : spare)  // only small bodies' memory is worth keeping
+        if (request.body.capacity() > send_body_copy_limit) std::string().swap(request.body);
       current = next.valid() ? next.get() : build(current.end, next_end, std::move(spare));
       if (stop_reason_) {
         for (std::size_t i = current.begin; i < requests_.size(); ++i) settle(i, aborted());
@@ -109,10 +111,11 @@ class SendBatch {
             if (!body) return std::move(body.error());
             return core_.make_request(send_endpoint(requests_[i]), std::move(*body));
           }
-          // make_request gives every request of a batch the same method, URL, headers and
-          // timeout: a spare one differs only by its body.
+          // make_request gives every request of a batch the same method, URL and headers; a
+          // spare one also got a shorter timeout if it was retried (keep_within_deadlines).
           HttpRequest reused = std::move(spare.back());
           spare.pop_back();
+          reused.timeout = core_.timeout();
           if (auto error = write_body(requests_[i], scratch, reused.body)) return std::move(*error);
           return reused;
         });
@@ -122,7 +125,7 @@ class SendBatch {
           window.refused.emplace_back(i, core_.redacted(std::move(error)));
           continue;
         }
-        bytes += request->body.size();
+        bytes += request->body.capacity();  // a reused body may hold more than its size
         window.requests.push_back(std::move(*request));
         window.indices.push_back(i);
       }
