@@ -158,11 +158,11 @@ inline std::string encode_send_body_text(const SendRawRequest& r) { return writt
 /// larger ones (attachments, mostly base64 reserved exactly) are written in place.
 inline constexpr std::size_t send_body_copy_limit = std::size_t{256} << 10;
 
-/// Gives back the unused part of a body's worst-case reservation when the body is large (beyond
-/// send_body_copy_limit) and that part is more than a quarter of it.
-inline void trim_large_body(std::string& body) {
-  if (body.size() > send_body_copy_limit && body.capacity() > body.size() + body.size() / 4 + 1024)
-    body.shrink_to_fit();
+/// Gives back the unused part of a body's worst-case reservation (about 6x its text) when that
+/// part is over 64 KiB and over a quarter of the body; a small body keeps it (no copy).
+inline void trim_body(std::string& body) {
+  const std::size_t unused = body.capacity() - body.size();
+  if (unused > (std::size_t{64} << 10) && unused > body.size() / 4) body.shrink_to_fit();
 }
 
 /// The request body of a send, validated, then encoded into `out` with `scratch` as the buffer
@@ -182,7 +182,7 @@ std::optional<Error> write_body(const Request& request, std::string& scratch, st
   }
   out = std::move(scratch);
   scratch = std::string();
-  trim_large_body(out);
+  trim_body(out);
   return std::nullopt;
 }
 
@@ -195,13 +195,13 @@ Result<std::string> send_body(const Request& request, std::string& scratch) {
 }
 
 /// send_body for one request sent right away: the body is the writer's buffer itself, not a copy
-/// (it lives only while the call lasts; a large one is trimmed).
+/// (trimmed when much of it is unused: it is held for the whole call, retries included).
 template <class Request>
 Result<std::string> send_body(const Request& request) {
   if (auto invalid = validate(request)) return std::move(*invalid);
   std::string out;
   if (auto not_utf8 = write_send_body(out, request)) return std::move(*not_utf8);
-  trim_large_body(out);
+  trim_body(out);
   return Result<std::string>(std::move(out));
 }
 
