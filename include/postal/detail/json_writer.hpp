@@ -27,6 +27,9 @@
 #endif
 #if POSTAL_DETAIL_JSON_SSE2
 #include <emmintrin.h>
+#define POSTAL_DETAIL_JSON_ESCAPER escaper_sse2
+#else
+#define POSTAL_DETAIL_JSON_ESCAPER escaper_portable
 #endif
 
 POSTAL_BEGIN_NAMESPACE
@@ -72,8 +75,13 @@ inline unsigned lowest_set_bit(unsigned mask) noexcept {
 #endif
 }
 
+// The escaper's two builds get different names, so that a program holding both (the test of the
+// 8-byte path, linked with the library) calls the one it was compiled with.
+inline namespace POSTAL_DETAIL_JSON_ESCAPER {
+
 /// Copies the plain bytes at the front of `s[i, n)` to `d`, a block of 16 (SSE2) or 8 at a
-/// time; returns how many it copied. A block is stored whole even when it holds a byte that is
+/// time, then one at a time; returns how many it copied (all of them: the next byte, if any,
+/// is not plain). A block is stored whole even when it holds a byte that is
 /// not plain: the bytes from that one on are garbage beyond the count returned, which the caller
 /// overwrites. So `d` must have room for min(n - i, 16) bytes beyond the count returned.
 inline std::size_t copy_plain_blocks(char* d, const unsigned char* s, std::size_t i,
@@ -100,8 +108,13 @@ inline std::size_t copy_plain_blocks(char* d, const unsigned char* s, std::size_
     if (json_word_needs_attention(w)) break;
     std::memcpy(d + (i - from), &w, 8);
   }
+  // The plain bytes before the one that needs attention, and a tail of fewer than 8 (16).
+  for (; i < n && json_byte_table.kind[s[i]] == JsonByte::Plain; ++i)
+    d[i - from] = static_cast<char>(s[i]);
   return i - from;
 }
+
+}  // namespace POSTAL_DETAIL_JSON_ESCAPER
 
 /// The length (2-4) of the valid UTF-8 sequence that starts at `p` (a byte >= 0x80), or 0 when
 /// it is not one: RFC 3629, as strict as nlohmann's decoder (no overlongs, no surrogates
@@ -124,6 +137,8 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avai
   }
   return 0;  // 80..BF (continuation), C0/C1 (overlong), F5..FF
 }
+
+inline namespace POSTAL_DETAIL_JSON_ESCAPER {
 
 /// Appends `"text"` as a JSON string, escaped exactly as nlohmann::json::dump() does with
 /// ensure_ascii=false: \" \\ \b \f \n \r \t, other bytes below 0x20 as \u00xx (lowercase hex),
@@ -154,16 +169,14 @@ inline bool append_json_string(std::string& out, std::string_view text) {
     d += copied;
     i += copied;
     if (i == n) break;
-    const unsigned char c = s[i];
-    if (kind[c] == JsonByte::Plain) {  // in a block of fewer than 8 (or one the SWAR flagged)
-      *d++ = static_cast<char>(c);
-      ++i;
-      continue;
-    }
+    const unsigned char c = s[i];  // not plain (copy_plain_blocks took those)
     if (kind[c] == JsonByte::NonAscii) {
       const std::size_t length = utf8_sequence_length(s + i, n - i);
       if (length == 0) return false;
-      std::memcpy(d, s + i, length);
+      d[0] = static_cast<char>(c);  // 2 to 4 bytes, copied one by one (no call)
+      d[1] = static_cast<char>(s[i + 1]);
+      if (length > 2) d[2] = static_cast<char>(s[i + 2]);
+      if (length > 3) d[3] = static_cast<char>(s[i + 3]);
       d += length;
       i += length;
       continue;
@@ -222,6 +235,8 @@ inline bool append_json_string(std::string& out, std::string_view text) {
   out.resize(static_cast<std::size_t>(d - base));
   return true;
 }
+
+}  // namespace POSTAL_DETAIL_JSON_ESCAPER
 
 /// Whether `text` is valid UTF-8 (what append_json_string and nlohmann accept).
 inline bool is_valid_utf8(std::string_view text) noexcept {
