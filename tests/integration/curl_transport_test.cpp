@@ -618,6 +618,23 @@ TEST_CASE("curl transport: proxy credentials reach the proxy URL-decoded, in Pro
   CHECK(raw_header(raw, "Proxy-Authorization") == "Basic YWxpY2U6UzNjcmV0QFByb3h5OlBhc3M=");
 }
 
+TEST_CASE("curl transport: a CONNECT to a proxy carries the User-Agent, never the API key") {
+  // The proxy refuses the tunnel; what matters is what it was asked.
+  RawHttpServer proxy(Mode::ReplyAndClose, RawHttpServer::response(403, "no tunnel"));
+  postal::CurlOptions options;
+  options.proxy = "http://127.0.0.1:" + std::to_string(proxy.port());
+  HttpRequest request = post_to("https://postal.example.invalid/api/v1/send/message");
+  request.headers.set("X-Server-API-Key", "SecretKeyNeverForTheProxy");
+  auto reply = postal::make_curl_transport(options)->send(request);
+  REQUIRE_FALSE(reply.has_value());
+  REQUIRE(proxy.request_count() == 1);
+  const std::string raw = proxy.requests().front();
+  CHECK(raw.rfind("CONNECT postal.example.invalid:443 HTTP/1.1\r\n", 0) == 0);
+  CHECK(raw_header(raw, "User-Agent") == std::string("postal-cpp/") + POSTAL_VERSION_STRING);
+  CHECK(raw.find("SecretKeyNeverForTheProxy") == std::string::npos);
+  CHECK(raw.find("X-Server-API-Key") == std::string::npos);
+}
+
 TEST_CASE("curl transport: a timeout of zero or less is rejected before anything is sent") {
   RawHttpServer server(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
   auto transport = postal::make_curl_transport();
