@@ -36,6 +36,13 @@ Run postal_send(const std::string& env, const std::string& args) {
   return run;
 }
 
+// `text` in single quotes for the shell, its own single quotes included.
+std::string shell_quoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 struct Served {
   std::shared_ptr<postal::testing::FakePostal> fake =
       std::make_shared<postal::testing::FakePostal>();
@@ -58,8 +65,8 @@ TEST_CASE("postal-send sends a message with an attachment and prints address, id
   auto run = postal_send(s.env(),
                          "--to john@example.net --cc 'Ann <ann@example.net>' "
                          "--from sales@example.com --subject Hi --text Hello "
-                         "--tag cli --header 'X-Order: 7' --attach '" +
-                             file + "'");
+                         "--tag cli --header 'X-Order: 7' --attach " +
+                             shell_quoted(file));
   std::filesystem::remove_all(dir);
   INFO(run.output);
   REQUIRE(run.exit_code == 0);

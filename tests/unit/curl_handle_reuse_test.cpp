@@ -175,7 +175,7 @@ TEST_CASE("curl handle reuse: alternating send and send_all on one transport") {
     }
     CHECK(head.find("X-Round") == head.rfind("X-Round"));
     CHECK(has(head, kUserAgent + "\r\n"));
-  CHECK(head.find("User-Agent:") == head.rfind("User-Agent:"));  // one, never two
+    CHECK(head.find("User-Agent:") == head.rfind("User-Agent:"));  // one, never two
   }
 }
 
