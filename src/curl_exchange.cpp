@@ -21,7 +21,7 @@ namespace {
 #define POSTAL_USER_AGENT "postal-cpp/" POSTAL_VERSION_STRING
 constexpr const char* kUserAgent = POSTAL_USER_AGENT;
 // The default User-Agent goes in the header list (libcurl would format CURLOPT_USERAGENT into a
-// header line again for every request); CURLOPT_USERAGENT is still set, for a proxy's CONNECT.
+// header line again for every request); CURLOPT_USERAGENT is set for a proxy's CONNECT.
 constexpr const char* kUserAgentLine = "User-Agent: " POSTAL_USER_AGENT;
 #undef POSTAL_USER_AGENT
 
@@ -330,8 +330,9 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
                            static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS)));
 #endif
     check(curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L));
-    // Used only where the header list has no User-Agent: in a CONNECT to a proxy.
-    check(curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent));
+    // Used only where the header list has no User-Agent: in a CONNECT to a proxy (set only then:
+    // libcurl spends ~3k instructions per request on it even when the list has one).
+    if (!config_->proxy_url.empty()) check(curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent));
     if (!options.http2)
       check(
           curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1)));
