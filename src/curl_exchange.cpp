@@ -272,11 +272,10 @@ std::optional<Error> CurlExchange::check_request() const {
 }
 
 // A handle keeps its options between requests only for the common request, a POST with a body:
-// CURLOPT_PRIVATE then holds the transport's CurlConfig,
-// set by finish() after a transfer that went cleanly (one request written, a response, nothing
-// resent), and cleared whenever a request starts. Such a handle gets only the options that
-// differ between these requests; any other handle is reset and set up in full, as every handle
-// was before.
+// CURLOPT_PRIVATE then holds the transport's CurlConfig, set by finish() after a transfer that
+// went cleanly (one request written, a response, nothing resent), and cleared whenever a request
+// starts. Such a handle gets only the options that differ between these requests; any other
+// handle is reset and set up in full.
 std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
   if (auto invalid = check_request()) return invalid;
   const HttpRequest& request = *request_;

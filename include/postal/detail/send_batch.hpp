@@ -106,18 +106,19 @@ class SendBatch {
       std::string scratch;  // the encoding buffer, reused by every request of the window
       for (std::size_t i = begin; i < end && bytes < batch_window_bytes; ++i, ++window.end) {
         Result<HttpRequest> request = guarded([&]() -> Result<HttpRequest> {
+          // make_request gives every request of a batch the same method, URL and headers, so a
+          // spare one serves as well; it may have got a shorter timeout for a retry
+          // (keep_within_deadlines), which is reset.
+          HttpRequest out;
           if (spare.empty()) {
-            auto body = send_body(requests_[i], scratch);
-            if (!body) return std::move(body.error());
-            return core_.make_request(send_endpoint(requests_[i]), std::move(*body));
+            out = core_.make_request(send_endpoint(requests_[i]), std::string());
+          } else {
+            out = std::move(spare.back());
+            spare.pop_back();
+            out.timeout = core_.timeout();
           }
-          // make_request gives every request of a batch the same method, URL and headers; a
-          // spare one also got a shorter timeout if it was retried (keep_within_deadlines).
-          HttpRequest reused = std::move(spare.back());
-          spare.pop_back();
-          reused.timeout = core_.timeout();
-          if (auto error = write_body(requests_[i], scratch, reused.body)) return std::move(*error);
-          return reused;
+          if (auto error = write_body(requests_[i], scratch, out.body)) return std::move(*error);
+          return out;
         });
         if (!request) {
           Error error = std::move(request.error());

@@ -165,6 +165,14 @@ inline void trim_body(std::string& body) {
   if (unused > (std::size_t{64} << 10) && unused > body.size() / 4) body.shrink_to_fit();
 }
 
+/// Validates `request`, then writes its JSON body to `out`; the InvalidArgument (NotSent) of the
+/// first problem otherwise.
+template <class Request>
+std::optional<Error> validate_and_write(const Request& request, std::string& out) {
+  if (auto invalid = validate(request)) return invalid;
+  return write_send_body(out, request);
+}
+
 /// The request body of a send, validated, then encoded into `out` with `scratch` as the buffer
 /// to write in. The writer reserves for the worst case (every text byte escaped, ~6x), which a
 /// body kept in a send_many window must not hold: a small body is copied out of `scratch` (which
@@ -173,8 +181,7 @@ inline void trim_body(std::string& body) {
 /// Errors are InvalidArgument (NotSent); `out` is then unspecified.
 template <class Request>
 std::optional<Error> write_body(const Request& request, std::string& scratch, std::string& out) {
-  if (auto invalid = validate(request)) return invalid;
-  if (auto not_utf8 = write_send_body(scratch, request)) return not_utf8;
+  if (auto error = validate_and_write(request, scratch)) return error;
   if (scratch.size() <= send_body_copy_limit) {
     if (out.capacity() > 2 * scratch.size() + 4096) std::string().swap(out);  // far too large
     out.assign(scratch);
@@ -198,9 +205,8 @@ Result<std::string> send_body(const Request& request, std::string& scratch) {
 /// (trimmed when much of it is unused: it is held for the whole call, retries included).
 template <class Request>
 Result<std::string> send_body(const Request& request) {
-  if (auto invalid = validate(request)) return std::move(*invalid);
   std::string out;
-  if (auto not_utf8 = write_send_body(out, request)) return std::move(*not_utf8);
+  if (auto error = validate_and_write(request, out)) return std::move(*error);
   trim_body(out);
   return Result<std::string>(std::move(out));
 }
