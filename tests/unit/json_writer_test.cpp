@@ -327,6 +327,81 @@ TEST_CASE("append_json_string agrees with nlohmann at every offset of its 8-byte
       }
 }
 
+/// Valid UTF-8 by the sequence-by-sequence reading (utf8_sequence_length), against which the
+/// DFA of is_valid_utf8 is checked.
+bool valid_by_sequences(const std::string& text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length =
+        s[i] < 0x80 ? 1 : postal::detail::utf8_sequence_length(s + i, text.size() - i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+TEST_CASE("is_valid_utf8 agrees with the sequence-by-sequence reading on every short string") {
+  int disagreements = 0;
+  auto check_one = [&](const std::string& text) {
+    if (postal::detail::is_valid_utf8(text) == valid_by_sequences(text)) return;
+    if (++disagreements <= 5) {
+      INFO("bytes: " << hex_bytes(text));
+      CHECK(postal::detail::is_valid_utf8(text) == valid_by_sequences(text));
+    }
+  };
+  std::string text;
+  for (int a = 0; a < 256; ++a) {
+    check_one(std::string(1, static_cast<char>(a)));
+    for (int b = 0; b < 256; ++b) {
+      check_one({static_cast<char>(a), static_cast<char>(b)});
+      if (a < 0xC0) continue;        // a 3-byte string valid or not past a byte below C0 is decided
+      for (int c = 0; c < 256; ++c)  // by the shorter strings above
+        check_one({static_cast<char>(a), static_cast<char>(b), static_cast<char>(c)});
+    }
+  }
+  // 4-byte sequences: every lead from F0 up, every second byte, the edges of the last two.
+  const int edges[] = {0x00, 0x7F, 0x80, 0x8F, 0x90, 0xBF, 0xC0, 0xFF};
+  for (int a = 0xF0; a < 256; ++a)
+    for (int b = 0; b < 256; ++b)
+      for (int c : edges)
+        for (int d : edges)
+          check_one({static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
+                     static_cast<char>(d)});
+  CHECK(disagreements == 0);
+}
+
+TEST_CASE("append_json_string agrees with nlohmann inside non-ASCII text, at every offset") {
+  // Escapes, invalid and cut sequences at every position of a 16-byte block (and across blocks)
+  // in 2-, 3- and 4-byte text, and in text mixing ASCII with accents.
+  const std::vector<std::string> scripts = {"\xd0\xb6", "\xe3\x81\x84", "\xf0\x9f\x98\x80",
+                                            "e\xc3\xa9t\xc3\xa9 "};
+  const std::vector<std::string> specials = {"",
+                                             "\"",
+                                             "\\",
+                                             "\n",
+                                             "\x01",
+                                             "\x1f",
+                                             "\x7f",
+                                             "\xff",
+                                             "\x80",
+                                             "\xc3",
+                                             "\xe3\x81",
+                                             "\xed\xa0\x80",
+                                             "\xf4\x90\x80\x80",
+                                             "a"};
+  for (const auto& unit : scripts)
+    for (const auto& special : specials)
+      for (std::size_t before = 0; before < 40; before += 1)
+        for (std::size_t after : {0u, 1u, 5u, 17u}) {
+          std::string text;
+          while (text.size() < before) text += unit;
+          text += special;
+          for (std::size_t k = 0; k < after; ++k) text += unit;
+          check_agrees(text);
+          check_agrees(std::string(before % 16, 'x') + text);  // another alignment
+        }
+}
+
 TEST_CASE("append_json_string agrees with nlohmann on thousands of random byte strings") {
   std::mt19937 rng(20240518);  // fixed seed: the same strings on every run and platform
   int valid = 0;
