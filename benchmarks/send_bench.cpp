@@ -15,6 +15,12 @@
 //   send_bench send-seq   BASE_URL N [CA_FILE]
 //       diagnostic: the libcurl transport alone, N sequential Transport::send of one pre-built
 //       request
+//   send_bench offline    N [SCRIPT]
+//       diagnostic, no server: N sequential client.send_message calls over an in-process
+//       transport that answers at once, for the message with its text in each of four scripts
+//       (ascii, latin: French, cyrillic: Russian, cjk: Japanese), or in SCRIPT only: the SDK's own
+//       work per send (checks, JSON encoding, reading the answer) without libcurl or the network.
+//       One RESULT line per script.
 // BASE_URL is e.g. https://localhost or http://127.0.0.1:8080; CA_FILE (PEM) is also read from
 // $BENCH_CA_FILE. An untimed warm-up (seq: 1 send; many, send-all: 4 x MAX_IN_FLIGHT) opens the
 // connections first, as raw_curl_bench does. The rss modes print the peak (getrusage ru_maxrss)
@@ -26,6 +32,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -156,6 +163,74 @@ void run_rss_attach(const postal::Client& client, std::size_t mb) {
               bench::peak_rss_kib(), before, bench::current_rss_kib());
 }
 
+/// Answers every request at once with the stand-in's answer (scripts/bench-send.sh).
+class AnsweringTransport final : public postal::Transport {
+ public:
+  postal::Result<postal::HttpResponse> send(const postal::HttpRequest&) override {
+    postal::HttpResponse response;
+    response.status = 200;
+    response.headers.add("Content-Type", "application/json");
+    response.body =
+        R"({"status":"success","time":0.01,"flags":{},"data":{"message_id":"bench@example.com",)"
+        R"("messages":{"to@example.com":{"id":1,"token":"abc123"}}}})";
+    return response;
+  }
+};
+
+/// `line` repeated as often as it fits in `size` bytes (whole lines: no sequence cut).
+std::string whole_lines(const std::string& line, std::size_t size) {
+  std::string out;
+  while (out.size() + line.size() <= size) out += line;
+  return out;
+}
+
+void run_offline(std::size_t n, const std::string& only) {
+  struct Script {
+    const char* name;
+    const char* text;
+    const char* html;
+  };
+  // ~1 KiB text and ~3 KiB HTML, as bench::message(), in four scripts.
+  const Script scripts[] = {
+      {"ascii", "The quick brown fox jumps over the lazy dog. 0123456789\n",
+       "<p>The quick brown fox jumps over the <b>lazy</b> dog. 0123456789</p>\n"},
+      {"latin", "Le c\u0153ur d\u00e9\u00e7u mais l'\u00e2me plut\u00f4t na\u00efve.\n",
+       "<p>Le c\u0153ur d\u00e9\u00e7u mais l'\u00e2me <b>plut\u00f4t</b> na\u00efve.</p>\n"},
+      {"cyrillic",
+       "\u0421\u044a\u0435\u0448\u044c \u0436\u0435 \u0435\u0449\u0451 \u044d\u0442\u0438\u0445 "
+       "\u043c\u044f\u0433\u043a\u0438\u0445 \u0431\u0443\u043b\u043e\u043a.\n",
+       "<p>\u0421\u044a\u0435\u0448\u044c \u0436\u0435 <b>\u0435\u0449\u0451</b> "
+       "\u044d\u0442\u0438\u0445 \u043c\u044f\u0433\u043a\u0438\u0445 "
+       "\u0431\u0443\u043b\u043e\u043a.</p>\n"},
+      {"cjk",
+       "\u3044\u308d\u306f\u306b\u307b\u3078\u3068 \u3061\u308a\u306c\u308b\u3092 "
+       "\u8272\u306f\u5302\u3078\u3069\u6563\u308a\u306c\u308b\u3092\n",
+       "<p>\u3044\u308d\u306f\u306b\u307b\u3078\u3068 <b>\u3061\u308a\u306c\u308b\u3092</b> "
+       "\u8272\u306f\u5302\u3078\u3069\u6563\u308a\u306c\u308b\u3092</p>\n"},
+  };
+  postal::ClientOptions options;
+  options.base_url = "https://postal.invalid";
+  options.api_key = bench::kApiKey;
+  options.transport = std::make_shared<AnsweringTransport>();
+  const postal::Client client(options);
+  bool found = false;
+  for (const Script& script : scripts) {
+    if (!only.empty() && only != script.name) continue;
+    found = true;
+    postal::SendMessageRequest request = bench::message();
+    request.plain_body = whole_lines(script.text, 1024);
+    request.html_body = whole_lines(script.html, 3072);
+    check(client.send_message(request), 0);  // warm-up
+    bench::Stopwatch timed;
+    for (std::size_t i = 0; i < n; ++i) check(client.send_message(request), i + 1);
+    timed.stop();
+    std::printf("RESULT mode=offline script=%s text_bytes=%zu n=%zu ns_per_send=%.0f%s\n",
+                script.name, request.plain_body->size() + request.html_body->size(), n,
+                timed.seconds() * 1e9 / static_cast<double>(n), timed.per_request(n).c_str());
+  }
+  if (!found) bench::die(kProgram, "unknown script '" + only + "' (ascii, latin, cyrillic, cjk)");
+}
+
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: send_bench seq BASE_URL N [CA_FILE]\n"
@@ -163,13 +238,18 @@ void run_rss_attach(const postal::Client& client, std::size_t mb) {
                "       send_bench send-all BASE_URL N MAX_IN_FLIGHT [CA_FILE]\n"
                "       send_bench send-seq BASE_URL N [CA_FILE]\n"
                "       send_bench rss-seq BASE_URL N [CA_FILE]\n"
-               "       send_bench rss-attach BASE_URL MB [CA_FILE]\n");
+               "       send_bench rss-attach BASE_URL MB [CA_FILE]\n"
+               "       send_bench offline N [SCRIPT]\n");
   std::exit(2);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if ((argc == 3 || argc == 4) && std::string(argv[1]) == "offline") {
+    run_offline(bench::parse_count(kProgram, argv[2], "N"), argc == 4 ? argv[3] : "");
+    return 0;
+  }
   if (argc < 4) usage();
   const std::string mode = argv[1];
   const std::string base_url = argv[2];
