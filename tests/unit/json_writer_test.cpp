@@ -327,35 +327,63 @@ TEST_CASE("append_json_string agrees with nlohmann at every offset of its 8-byte
       }
 }
 
-/// Valid UTF-8 by the sequence-by-sequence reading (utf8_sequence_length), against which the
-/// DFA of is_valid_utf8 is checked.
-bool valid_by_sequences(const std::string& text) {
+/// Valid UTF-8 by RFC 3629 read another way than the SDK does: decode each code point, then
+/// refuse overlong forms, surrogates and code points above U+10FFFF.
+bool valid_by_code_points(const std::string& text) {
+  static constexpr std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t length =
-        s[i] < 0x80 ? 1 : postal::detail::utf8_sequence_length(s + i, text.size() - i);
-    if (length == 0) return false;
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned lead = s[i];
+    std::size_t length = 1;
+    std::uint32_t cp = lead;
+    if (lead >= 0x80) {
+      if ((lead & 0xE0) == 0xC0) {
+        length = 2;
+        cp = lead & 0x1F;
+      } else if ((lead & 0xF0) == 0xE0) {
+        length = 3;
+        cp = lead & 0x0F;
+      } else if ((lead & 0xF8) == 0xF0) {
+        length = 4;
+        cp = lead & 0x07;
+      } else {
+        return false;  // a continuation byte, or F8..FF
+      }
+      if (n - i < length) return false;
+      for (std::size_t k = 1; k < length; ++k) {
+        if ((s[i + k] & 0xC0) != 0x80) return false;
+        cp = (cp << 6) | (s[i + k] & 0x3Fu);
+      }
+      if (cp < smallest[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    }
     i += length;
   }
   return true;
 }
 
-TEST_CASE("is_valid_utf8 agrees with the sequence-by-sequence reading on every short string") {
+TEST_CASE("UTF-8 is refused exactly where RFC 3629 refuses it, on every short string") {
   int disagreements = 0;
+  std::string out;
   auto check_one = [&](const std::string& text) {
-    if (postal::detail::is_valid_utf8(text) == valid_by_sequences(text)) return;
+    const bool expected = valid_by_code_points(text);
+    out.clear();
+    if (postal::detail::is_valid_utf8(text) == expected &&
+        append_json_string(out, text) == expected)
+      return;
     if (++disagreements <= 5) {
-      INFO("bytes: " << hex_bytes(text));
-      CHECK(postal::detail::is_valid_utf8(text) == valid_by_sequences(text));
+      INFO("bytes: " << hex_bytes(text) << " RFC 3629: " << (expected ? "valid" : "invalid"));
+      CHECK(postal::detail::is_valid_utf8(text) == expected);
+      out.clear();
+      CHECK(append_json_string(out, text) == expected);
     }
   };
-  std::string text;
   for (int a = 0; a < 256; ++a) {
     check_one(std::string(1, static_cast<char>(a)));
     for (int b = 0; b < 256; ++b) {
       check_one({static_cast<char>(a), static_cast<char>(b)});
-      if (a < 0xC0) continue;        // a 3-byte string valid or not past a byte below C0 is decided
-      for (int c = 0; c < 256; ++c)  // by the shorter strings above
+      if (a < 0xC0) continue;  // past a first byte below C0, the 2-byte strings decide
+      for (int c = 0; c < 256; ++c)
         check_one({static_cast<char>(a), static_cast<char>(b), static_cast<char>(c)});
     }
   }
@@ -367,6 +395,16 @@ TEST_CASE("is_valid_utf8 agrees with the sequence-by-sequence reading on every s
         for (int d : edges)
           check_one({static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
                      static_cast<char>(d)});
+  // Any byte after each way a sequence can have begun, followed by each way it can go on.
+  const std::vector<std::string> before = {
+      "",     "\xc2", "\xe1",     "\xe1\x80",     "\xe0", "\xed",     "\xf0",
+      "\xf1", "\xf4", "\xf1\x80", "\xf1\x80\x80", "\x80", "\xd0\xb6", "a"};
+  const std::vector<std::string> after = {"",         "\x80",     "\x80\x80",     "\x80\x80\x80",
+                                          "\xa0\x80", "\x9f\x80", "\x90\x80\x80", "\x8f\x80\x80",
+                                          "\xd0\xb6", "a"};
+  for (const auto& prefix : before)
+    for (int byte = 0; byte < 256; ++byte)
+      for (const auto& suffix : after) check_one(prefix + static_cast<char>(byte) + suffix);
   CHECK(disagreements == 0);
 }
 

@@ -6,7 +6,6 @@
 #include <postal/detail/base64.hpp>
 #include <postal/version.hpp>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -40,7 +39,7 @@ namespace detail {
 enum class JsonByte : unsigned char {
   Plain,    ///< copied as is: ASCII 0x20..0x7F except '"' and '\\'
   Escape,   ///< written as an escape: 0x00..0x1F, '"', '\\'
-  NonAscii  ///< 0x80..0xFF: part of a UTF-8 sequence (validated beforehand), copied as is
+  NonAscii  ///< 0x80..0xFF: part of a UTF-8 sequence, validated, then copied as is
 };
 
 struct JsonByteTable {
@@ -54,15 +53,15 @@ struct JsonByteTable {
 };
 inline constexpr JsonByteTable json_byte_table{};
 
-/// Whether any of the 8 bytes of `w` is JsonByte::Escape (SWAR: no false negatives; a byte
-/// from 0x80 up may give a false positive, which the caller's byte loop sorts out).
-inline bool json_word_needs_escape(std::uint64_t w) noexcept {
+/// Whether any of the 8 bytes of `w` is not JsonByte::Plain (SWAR: no false negatives).
+inline bool json_word_needs_attention(std::uint64_t w) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101u;
   constexpr std::uint64_t highs = 0x8080808080808080u;
   const std::uint64_t quote = w ^ (ones * '"');
   const std::uint64_t backslash = w ^ (ones * '\\');
-  const std::uint64_t control = (w - ones * 0x20) & ~w;  // some byte < 0x20 (exact)
-  return ((control | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & highs) != 0;
+  const std::uint64_t control = (w - ones * 0x20) & ~w;  // a byte < 0x20 (exact below 0x80)
+  return ((control | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | w) & highs) !=
+         0;
 }
 
 /// The index of the lowest set bit of `mask` (not 0).
@@ -76,85 +75,41 @@ inline unsigned lowest_set_bit(unsigned mask) noexcept {
 #endif
 }
 
-/// A DFA that accepts exactly what utf8_sequence_length does, one byte per step and without a
-/// branch: its states are bit offsets, and row[byte] holds, at each state's offset, the state
-/// that byte leads to (the shift-based DFA of Per Vognsen). Error is 0 and stays 0 (no row sets
-/// the field at offset 0); Accept is where every text starts and every valid one ends.
-struct Utf8Dfa {
-  static constexpr unsigned Error = 0;
-  static constexpr unsigned Accept = 6;
-  static constexpr unsigned Tail1 = 12;      // one continuation byte (80..BF) left
-  static constexpr unsigned Tail2 = 18;      // two left
-  static constexpr unsigned AfterE0 = 24;    // A0..BF, then Tail1 (no overlong)
-  static constexpr unsigned AfterED = 30;    // 80..9F, then Tail1 (no surrogate)
-  static constexpr unsigned AfterF0 = 36;    // 90..BF, then Tail2 (no overlong)
-  static constexpr unsigned AfterF1F3 = 42;  // 80..BF, then Tail2
-  static constexpr unsigned AfterF4 = 48;    // 80..8F, then Tail2 (nothing above U+10FFFF)
-
-  std::uint64_t row[256];
-  constexpr Utf8Dfa() : row() {
-    for (unsigned c = 0; c < 256; ++c) {
-      std::uint64_t r = 0;
-      auto to = [&r](unsigned from, unsigned next) { r |= std::uint64_t{next} << from; };
-      if (c < 0x80) to(Accept, Accept);
-      if (c >= 0x80 && c <= 0xBF) {
-        to(Tail1, Accept);
-        to(Tail2, Tail1);
-        to(AfterF1F3, Tail2);
-        if (c >= 0xA0) to(AfterE0, Tail1);
-        if (c <= 0x9F) to(AfterED, Tail1);
-        if (c >= 0x90) to(AfterF0, Tail2);
-        if (c <= 0x8F) to(AfterF4, Tail2);
-      }
-      if (c >= 0xC2 && c <= 0xDF) to(Accept, Tail1);
-      if (c == 0xE0) to(Accept, AfterE0);
-      if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) to(Accept, Tail2);
-      if (c == 0xED) to(Accept, AfterED);
-      if (c == 0xF0) to(Accept, AfterF0);
-      if (c >= 0xF1 && c <= 0xF3) to(Accept, AfterF1F3);
-      if (c == 0xF4) to(Accept, AfterF4);
-      row[c] = r;
-    }
-  }
-};
-inline constexpr Utf8Dfa utf8_dfa{};
-
 // The escaper's two builds get different names, so that a program holding both (the test of the
 // 8-byte path, linked with the library) calls the one it was compiled with.
 inline namespace POSTAL_DETAIL_JSON_ESCAPER {
 
-/// Copies the bytes at the front of `s[i, n)` that need no escape (JsonByte::Plain and
-/// NonAscii), a block of 16 (SSE2) or 8 at a time, then one at a time; returns how many it copied
-/// (all of them: the next byte, if any, is JsonByte::Escape). A block is stored whole even when
-/// it holds a byte to escape: the bytes from that one on are garbage beyond the count returned,
-/// which the caller overwrites. So `d` must have room for min(n - i, 16) bytes beyond the count
-/// returned.
-inline std::size_t copy_unescaped_blocks(char* d, const unsigned char* s, std::size_t i,
-                                         std::size_t n) noexcept {
+/// Copies the plain bytes at the front of `s[i, n)` to `d`, a block of 16 (SSE2) or 8 at a
+/// time, then one at a time; returns how many it copied (all of them: the next byte, if any,
+/// is not plain). A block is stored whole even when it holds a byte that is
+/// not plain: the bytes from that one on are garbage beyond the count returned, which the caller
+/// overwrites. So `d` must have room for min(n - i, 16) bytes beyond the count returned.
+inline std::size_t copy_plain_blocks(char* d, const unsigned char* s, std::size_t i,
+                                     std::size_t n) noexcept {
   const std::size_t from = i;
 #if POSTAL_DETAIL_JSON_SSE2
-  // A byte below 0x20 is one that min(byte, 0x1F) leaves unchanged (an unsigned compare); the
-  // mask's lowest bit is the first byte to escape.
+  // A signed compare with 0x20 catches the control bytes and, as negative numbers, the bytes
+  // from 0x80 up; the mask's lowest bit is the first byte that is not plain.
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i last_control = _mm_set1_epi8(0x1F);
+  const __m128i space = _mm_set1_epi8(0x20);
   for (; n - i >= 16; i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(d + (i - from)), v);
     const __m128i hits =
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                     _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v));
+                     _mm_cmplt_epi8(v, space));
     const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
     if (mask != 0) return i - from + lowest_set_bit(mask);
   }
 #endif
   for (std::uint64_t w; n - i >= 8; i += 8) {
     std::memcpy(&w, s + i, 8);
-    if (json_word_needs_escape(w)) break;
+    if (json_word_needs_attention(w)) break;
     std::memcpy(d + (i - from), &w, 8);
   }
-  // The bytes before the one to escape, and a tail of fewer than 8 (16).
-  for (; i < n && json_byte_table.kind[s[i]] != JsonByte::Escape; ++i)
+  // The plain bytes before the one that needs attention, and a tail of fewer than 8 (16).
+  for (; i < n && json_byte_table.kind[s[i]] == JsonByte::Plain; ++i)
     d[i - from] = static_cast<char>(s[i]);
   return i - from;
 }
@@ -185,62 +140,22 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avai
 
 inline namespace POSTAL_DETAIL_JSON_ESCAPER {
 
-/// Whether `text` is valid UTF-8 (what append_json_string and nlohmann accept). ASCII is
-/// skipped 16 (or 8) bytes at a time; other bytes go through utf8_dfa, whose cost per byte does
-/// not depend on the script (2-, 3- and 4-byte sequences alike).
-inline bool is_valid_utf8(std::string_view text) noexcept {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  // The state is the low 6 bits; the bits above are left over from the row. `row >> (state & 63)`
-  // is one shift instruction on x86-64 and AArch64, which mask the count that way themselves.
-  std::uint64_t state = Utf8Dfa::Accept;
-  std::size_t i = 0;
-  while (i < n) {
-    if ((state & 63) == Utf8Dfa::Accept) {  // between sequences: skip ASCII in blocks
-#if POSTAL_DETAIL_JSON_SSE2
-      auto at = [s](std::size_t k) {
-        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k));
-      };
-      for (; n - i >= 64; i += 64)
-        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(at(i), at(i + 16)),
-                                           _mm_or_si128(at(i + 32), at(i + 48)))) != 0)
-          break;
-      for (; n - i >= 16; i += 16) {
-        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(at(i)));
-        if (mask != 0) {  // the DFA starts at the first byte from 0x80 up
-          i += lowest_set_bit(mask);
-          break;
-        }
-      }
-#endif
-      for (std::uint64_t w; n - i >= 8; i += 8) {
-        std::memcpy(&w, s + i, 8);
-        if ((w & 0x8080808080808080u) != 0) break;
-      }
-    }
-    // Then up to 16 bytes through the DFA, whatever they are.
-    const std::size_t stop = (std::min)(n, i + 16);
-    for (; i < stop; ++i) state = utf8_dfa.row[s[i]] >> (state & 63);
-    if ((state & 63) == Utf8Dfa::Error) return false;
-  }
-  return (state & 63) == Utf8Dfa::Accept;
-}
-
 /// Appends `"text"` as a JSON string, escaped exactly as nlohmann::json::dump() does with
 /// ensure_ascii=false: \" \\ \b \f \n \r \t, other bytes below 0x20 as \u00xx (lowercase hex),
 /// everything else (DEL, '/', UTF-8 sequences) unchanged. Returns false when `text` is not valid
 /// UTF-8 (where dump() throws type_error 316); what was appended to `out` is then unspecified.
 ///
-/// The text is validated first (is_valid_utf8); then the bytes that need no escape, UTF-8
-/// sequences included, are checked and copied 16 (or 8) at a time, straight into `out`, which is
-/// sized for the text plus some escapes up front and written through a pointer; it grows again
-/// only when the escapes outnumber that room (without reallocating when the caller reserved
-/// json_string_bound(text)), and is cut to the length written at the end.
+/// Plain bytes are checked and copied 16 (or 8) at a time, straight into `out`, which is sized
+/// for the text plus some escapes up front and written through a pointer; it grows again only
+/// when the escapes outnumber that room (without reallocating when the caller reserved
+/// json_string_bound(text)), and is cut to the length written at the end. A run of UTF-8
+/// sequences (a word in Cyrillic, a line in Japanese) is checked and copied one sequence after
+/// another without going back to the block loop, which each one used to leave at once.
 inline bool append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
-  if (!is_valid_utf8(text)) return false;
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
+  const auto& kind = json_byte_table.kind;
   // Invariant: the room left in `out` after `d` is (n - i) + 1 (the closing quote) + slack, so a
   // byte copied as is keeps slack, and an escape of 2 (6) bytes for 1 takes 1 (5) from it. A
   // block copy needs no more than the bytes left to read.
@@ -252,11 +167,24 @@ inline bool append_json_string(std::string& out, std::string_view text) {
   *d++ = '"';
   std::size_t i = 0;
   while (i < n) {
-    const std::size_t copied = copy_unescaped_blocks(d, s, i, n);
+    const std::size_t copied = copy_plain_blocks(d, s, i, n);
     d += copied;
     i += copied;
     if (i == n) break;
-    const unsigned char c = s[i];  // JsonByte::Escape (copy_unescaped_blocks took the rest)
+    const unsigned char c = s[i];  // not plain (copy_plain_blocks took those)
+    if (kind[c] == JsonByte::NonAscii) {
+      do {  // a run of UTF-8 sequences, without going back to the block loop between them
+        const std::size_t length = utf8_sequence_length(s + i, n - i);
+        if (length == 0) return false;
+        d[0] = static_cast<char>(s[i]);  // 2 to 4 bytes, copied one by one (no call)
+        d[1] = static_cast<char>(s[i + 1]);
+        if (length > 2) d[2] = static_cast<char>(s[i + 2]);
+        if (length > 3) d[3] = static_cast<char>(s[i + 3]);
+        d += length;
+        i += length;
+      } while (i < n && s[i] >= 0x80);
+      continue;
+    }
     ++i;
     if (slack < 5) {  // room for one more escape of any kind, and for the rest if all are short
       const auto at = static_cast<std::size_t>(d - base);
@@ -313,6 +241,22 @@ inline bool append_json_string(std::string& out, std::string_view text) {
 }
 
 }  // namespace POSTAL_DETAIL_JSON_ESCAPER
+
+/// Whether `text` is valid UTF-8 (what append_json_string and nlohmann accept).
+inline bool is_valid_utf8(std::string_view text) noexcept {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(s + i, n - i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
 
 /// The room append_json_string needs for `text`: it appends at most 6 bytes per byte (all
 /// \u00xx escapes) plus the quotes, and while writing never holds more than this many bytes
