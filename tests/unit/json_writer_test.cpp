@@ -327,6 +327,8 @@ TEST_CASE("append_json_string agrees with nlohmann at every offset of its 8-byte
       }
 }
 
+namespace {
+
 /// Valid UTF-8 by RFC 3629 read another way than the SDK does: decode each code point, then
 /// refuse overlong forms, surrogates and code points above U+10FFFF.
 bool valid_by_code_points(const std::string& text) {
@@ -361,6 +363,8 @@ bool valid_by_code_points(const std::string& text) {
   }
   return true;
 }
+
+}  // namespace
 
 TEST_CASE("UTF-8 is refused exactly where RFC 3629 refuses it, on every short string") {
   int disagreements = 0;
@@ -409,8 +413,9 @@ TEST_CASE("UTF-8 is refused exactly where RFC 3629 refuses it, on every short st
 }
 
 TEST_CASE("append_json_string agrees with nlohmann inside non-ASCII text, at every offset") {
-  // Escapes, invalid and cut sequences at every position of a 16-byte block (and across blocks)
-  // in 2-, 3- and 4-byte text, and in text mixing ASCII with accents.
+  // Escapes, invalid and cut sequences after runs of 2-, 3- and 4-byte characters of every
+  // length up to 40 bytes (and the same after 0..15 ASCII bytes, for the block loop's alignment),
+  // and in text mixing ASCII with accents.
   const std::vector<std::string> scripts = {"\xd0\xb6", "\xe3\x81\x84", "\xf0\x9f\x98\x80",
                                             "e\xc3\xa9t\xc3\xa9 "};
   const std::vector<std::string> specials = {"",

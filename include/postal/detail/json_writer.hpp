@@ -76,7 +76,9 @@ inline unsigned lowest_set_bit(unsigned mask) noexcept {
 }
 
 // The escaper's two builds get different names, so that a program holding both (the test of the
-// 8-byte path, linked with the library) calls the one it was compiled with.
+// 8-byte path, linked with the library) calls the one it was compiled with: the escaper and
+// everything written with it (JsonWriter here, the send bodies in send_body.hpp), whose inline
+// definitions would otherwise differ between the two under one name.
 inline namespace POSTAL_DETAIL_JSON_ESCAPER {
 
 /// Copies the plain bytes at the front of `s[i, n)` to `d`, a block of 16 (SSE2) or 8 at a
@@ -114,8 +116,6 @@ inline std::size_t copy_plain_blocks(char* d, const unsigned char* s, std::size_
   return i - from;
 }
 
-}  // namespace POSTAL_DETAIL_JSON_ESCAPER
-
 /// The length (2-4) of the valid UTF-8 sequence that starts at `p` (a byte >= 0x80), or 0 when
 /// it is not one: RFC 3629, as strict as nlohmann's decoder (no overlongs, no surrogates
 /// U+D800..U+DFFF, nothing above U+10FFFF, no lone continuation bytes, no truncation).
@@ -138,8 +138,6 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avai
   return 0;  // 80..BF (continuation), C0/C1 (overlong), F5..FF
 }
 
-inline namespace POSTAL_DETAIL_JSON_ESCAPER {
-
 /// Appends `"text"` as a JSON string, escaped exactly as nlohmann::json::dump() does with
 /// ensure_ascii=false: \" \\ \b \f \n \r \t, other bytes below 0x20 as \u00xx (lowercase hex),
 /// everything else (DEL, '/', UTF-8 sequences) unchanged. Returns false when `text` is not valid
@@ -150,7 +148,7 @@ inline namespace POSTAL_DETAIL_JSON_ESCAPER {
 /// when the escapes outnumber that room (without reallocating when the caller reserved
 /// json_string_bound(text)), and is cut to the length written at the end. A run of UTF-8
 /// sequences (a word in Cyrillic, a line in Japanese) is checked and copied one sequence after
-/// another without going back to the block loop, which each one used to leave at once.
+/// another without going back to the block loop, which would stop at once on each of them.
 inline bool append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -239,8 +237,6 @@ inline bool append_json_string(std::string& out, std::string_view text) {
   out.resize(static_cast<std::size_t>(d - base));
   return true;
 }
-
-}  // namespace POSTAL_DETAIL_JSON_ESCAPER
 
 /// Whether `text` is valid UTF-8 (what append_json_string and nlohmann accept).
 inline bool is_valid_utf8(std::string_view text) noexcept {
@@ -381,5 +377,6 @@ class JsonWriter {
   bool need_comma_ = false;
 };
 
+}  // namespace POSTAL_DETAIL_JSON_ESCAPER
 }  // namespace detail
 POSTAL_END_NAMESPACE

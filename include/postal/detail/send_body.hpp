@@ -24,6 +24,7 @@
 
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
+inline namespace POSTAL_DETAIL_JSON_ESCAPER {  // see json_writer.hpp
 
 /// The endpoint of each kind of send request.
 inline const char* send_endpoint(const SendMessageRequest&) noexcept { return "send/message"; }
@@ -211,5 +212,6 @@ Result<std::string> send_body(const Request& request) {
   return Result<std::string>(std::move(out));
 }
 
+}  // namespace POSTAL_DETAIL_JSON_ESCAPER
 }  // namespace detail
 POSTAL_END_NAMESPACE
