@@ -92,14 +92,6 @@ std::string_view trim(std::string_view text) noexcept {
   return text;
 }
 
-// At most `limit` bytes of `text`, control characters replaced, for an error message.
-std::string printable(std::string_view text, std::size_t limit = 200) {
-  std::string out(text.substr(0, limit));
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return out;
-}
-
 // "scheme://host:port" of an absolute URL, without user info, path or query.
 std::string origin_of(std::string_view url) {
   const auto scheme_end = url.find("://");
@@ -372,6 +364,7 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
       check(curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data()));
       check(curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, &CurlExchange::on_prereq));
       check(curl_easy_setopt(handle, CURLOPT_PREREQDATA, static_cast<void*>(this)));
+      prereq_set_ = true;
 #else
       // libcurl < 7.80 has no pre-request callback: the body goes through on_read. Before a
       // retry libcurl must rewind it, on_seek refuses, and the transfer fails with
@@ -440,23 +433,35 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
   } else {
     what = curl_easy_strerror(code);
     const std::string_view detail = trim(error_buffer_);
-    if (!detail.empty()) what.append(" (").append(detail).append(")");
+    if (!detail.empty()) what.append(" (").append(printable(detail, 300)).append(")");
     if (state == SendState::MaybeSent && curl_code_proves_not_sent(code))
       what += ", after an attempt that had written the request";
   }
   if (state == SendState::MaybeSent) what += "; the request may have reached the server";
-  return error(code == CURLE_OPERATION_TIMEDOUT ? ErrorCode::Timeout : ErrorCode::Transport, state,
-               what);
+  // A URL libcurl cannot read (e.g. "[zz]" for an IPv6 address) will not be read on a retry.
+  const ErrorCode kind = code == CURLE_OPERATION_TIMEDOUT ? ErrorCode::Timeout
+                         : code == CURLE_URL_MALFORMAT    ? ErrorCode::InvalidArgument
+                                                          : ErrorCode::Transport;
+  return error(kind, state, what);
 }
 
 // NotSent only when no request byte was written in any attempt: libcurl retries a request on a
 // new connection by itself when a reused one dies, and the final code (e.g. a refused reconnect)
 // then says nothing about the first attempt, which the server may have processed.
+// With on_prereq set, the request counts as written once libcurl was about to write it:
+// CURLINFO_REQUEST_SIZE (libcurl 7.88) counts only what the first write took, so a request
+// whose first write would block (EAGAIN) and that libcurl sent later reads as 0 bytes.
 SendState CurlExchange::failure_state(CURLcode code) const {
-  long written = -1;  // request bytes written to the socket, summed over libcurl's retries
-  if (curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &written) != CURLE_OK) written = -1;
-  const bool nothing_written = written == 0 && body_offset_ == 0 && !resend_refused_;
-  if (nothing_written && (curl_code_proves_not_sent(code) || code == CURLE_OPERATION_TIMEDOUT))
+  bool nothing_written = false;
+  if (prereq_set_) {
+    nothing_written = prereq_calls_ == 0;
+  } else {              // GET/HEAD (repeating them is harmless), or the body goes through on_read
+    long written = -1;  // request bytes written to the socket, summed over libcurl's retries
+    if (curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &written) != CURLE_OK) written = -1;
+    nothing_written = written == 0 && body_offset_ == 0;
+  }
+  if (nothing_written && !resend_refused_ &&
+      (curl_code_proves_not_sent(code) || code == CURLE_OPERATION_TIMEDOUT))
     return SendState::NotSent;
   return SendState::MaybeSent;
 }

@@ -134,6 +134,7 @@ class CurlExchange {
   bool too_large_ = false;          // the response exceeded options.max_response_bytes
   bool callback_failed_ = false;    // a callback could not allocate; the transfer was aborted
   int prereq_calls_ = 0;            // requests libcurl was about to write (on_prereq)
+  bool prereq_set_ = false;         // on_prereq is this request's CURLOPT_PREREQFUNCTION
   bool reusable_request_ = false;   // a POST with a body: its handle's options may be kept
   bool resend_refused_ = false;     // libcurl tried to send the request again; it was refused
 };

@@ -126,6 +126,9 @@ class IdlePool {
     return Kind::create();
   }
 
+  // Closes a handle that is not fit for reuse.
+  static void discard(Handle* handle) noexcept { Kind::destroy(handle); }
+
   void release(Handle* handle) noexcept {
     Kind::recycle(handle);
     {
@@ -162,6 +165,11 @@ class Lease {
 
   Handle* get() const noexcept { return handle_; }
   explicit operator bool() const noexcept { return handle_ != nullptr; }
+  /// Closes the handle instead of returning it (after libcurl reported it broken).
+  void discard() noexcept {
+    if (handle_ != nullptr) Pool::discard(handle_);
+    handle_ = nullptr;
+  }
 
  private:
   Pool* pool_;
@@ -355,8 +363,9 @@ class CurlTransport final : public Transport {
                        transfer->exchange.error(ErrorCode::Transport, SendState::MaybeSent,
                                                 std::string("libcurl multi interface failed: ") +
                                                     curl_multi_strerror(performed)));
-        active.clear();
-        multi = nullptr;  // the remaining requests fail unsent
+        active.clear();         // every easy handle leaves the multi handle
+        multi_lease.discard();  // not handed to the next batch
+        multi = nullptr;        // the remaining requests fail unsent
         continue;
       }
       if (!finished_any) wait(multi);

@@ -32,7 +32,8 @@ struct RetryEvent {
 ///   other HTTP status are final.
 ///
 /// The wait before retry k (k = 1, 2, ...) is "full jitter": a uniformly random duration in
-/// [0, min(max_backoff, initial_backoff * 2^(k-1))], but at least the server's `Retry-After`.
+/// [0, min(max_backoff, initial_backoff * 2^(k-1))], but at least the server's `Retry-After`
+/// (a Retry-After of more than 24 hours is not waited: the call ends with that error).
 /// Retrying stops after `max_attempts` attempts, or when the next attempt could not start
 /// before `deadline` (counted from the call's start; each attempt's timeout is also cut to what
 /// is left of it). The last error is then returned, with `Error::attempts` set.
@@ -59,12 +60,17 @@ struct RetryOptions {
   /// harmless: the retried request may deliver the message a second time.
   bool retry_maybe_sent_sends = false;
 
-  /// The clock deadlines are measured on. Empty: std::chrono::steady_clock::now.
+  /// The clock deadlines are measured on. Empty (or when it throws):
+  /// std::chrono::steady_clock::now.
   std::function<std::chrono::steady_clock::time_point()> now{};
   /// Waits between attempts. Empty: std::this_thread::sleep_for. Tests inject a fake clock
-  /// through `now` and `sleep` so that nothing really waits.
+  /// through `now` and `sleep` so that nothing really waits. When it throws (to stop waiting at
+  /// shutdown, say), the call is not retried: it returns its last error. In send_many the items
+  /// that were waiting end with theirs, the batch stops (the items not yet sent end Aborted,
+  /// NotSent), and the results already made are kept.
   std::function<void(std::chrono::milliseconds)> sleep{};
-  /// A random number in [0, 1) for the jitter. Empty: a per-thread std::mt19937_64.
+  /// A random number in [0, 1) for the jitter. Empty (or when it throws): a per-thread
+  /// std::mt19937_64.
   std::function<double()> random{};
   /// Called before each wait (to log retries, for example). Must not throw (an exception is
   /// ignored). Like `now`, `sleep` and `random`, it is called from every thread using the Client:

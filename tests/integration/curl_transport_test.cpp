@@ -227,6 +227,16 @@ TEST_CASE(
   CHECK(reply.error().send_state == SendState::NotSent);
 }
 
+TEST_CASE("curl transport: a URL libcurl cannot read is an InvalidArgument, not sent") {
+  for (const std::string url : {"http://[zz]:8080/api/v1/send/message",
+                                "http://postal.example.com:8080:8080/api/v1/send/message"}) {
+    auto reply = postal::make_curl_transport()->send(post_to(url));
+    REQUIRE_FALSE(reply.has_value());
+    CHECK(reply.error().code == ErrorCode::InvalidArgument);  // not retried: it cannot pass
+    CHECK(reply.error().send_state == SendState::NotSent);
+  }
+}
+
 TEST_CASE("curl transport: HTTP 500 and 502 with HTML bodies are responses, not errors") {
   const std::string page500 = "<html><body><h1>Internal Server Error</h1></body></html>";
   const std::string page502 = "<html><head><title>502 Bad Gateway</title></head></html>";

@@ -292,8 +292,15 @@ TEST_CASE("remote keys: plain http to a non-loopback host is rejected with Inval
 TEST_CASE("remote keys: a JWKS URL with credentials is rejected with InvalidArgument",
           "[remote_keys]") {
   auto fake = std::make_shared<FakePostal>();
-  RemoteKeySet keys(fake, "http://localhost@evil.test/.well-known/jwks.json");
-  CHECK(keys.keys().error().code == ErrorCode::InvalidArgument);
+  for (const char* url : {"http://localhost@evil.test/.well-known/jwks.json",
+                          "https://admin:s3cr3t@postal.example.com/.well-known/jwks.json",
+                          "https://admin:s3cr3t/pass@postal.example.com/.well-known/jwks.json"}) {
+    RemoteKeySet keys(fake, url);
+    INFO(url);
+    CHECK(keys.keys().error().code == ErrorCode::InvalidArgument);
+    CHECK(keys.keys().error().message.find("s3cr3t") == std::string::npos);
+    CHECK(keys.refresh().error().describe().find("s3cr3t") == std::string::npos);
+  }
   CHECK(fake->request_count() == 0);
 }
 

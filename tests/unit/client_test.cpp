@@ -319,11 +319,22 @@ TEST_CASE("base_url trailing slashes are trimmed") {
 }
 
 TEST_CASE("base_url with http and a port is accepted") {
-  Harness h("http://127.0.0.1:5000");
+  std::string base_url;
+  SECTION("IPv4 address") { base_url = "http://127.0.0.1:5000"; }
+  SECTION("IPv6 address") { base_url = "http://[::1]:5000"; }
+  SECTION("host name and path") { base_url = "http://postal.internal:65535/postal"; }
+  Harness h(base_url);
   h.transport->push(postal_test::success_response(kMessageOnly));
   auto message = h.client.get_message(1);
   REQUIRE(message.has_value());
-  CHECK(h.transport->last_request().url == "http://127.0.0.1:5000/api/v1/messages/message");
+  CHECK(h.transport->last_request().url == base_url + "/api/v1/messages/message");
+}
+
+TEST_CASE("base_url with an IPv6 address and no port is accepted") {
+  Harness h("https://[2001:db8::1]/");
+  h.transport->push(postal_test::success_response(kMessageOnly));
+  REQUIRE(h.client.get_message(1).has_value());
+  CHECK(h.transport->last_request().url == "https://[2001:db8::1]/api/v1/messages/message");
 }
 
 TEST_CASE("request timeout comes from the options") {
@@ -534,7 +545,22 @@ TEST_CASE("an unusable base_url makes every call fail before sending") {
   SECTION("fragment") { base_url = "https://postal.example.com/#top"; }
   SECTION("empty") { base_url = ""; }
   SECTION("no host") { base_url = "https://"; }
+  SECTION("no host, a port") { base_url = "https://:8443"; }
+  SECTION("user info") { base_url = "https://admin:s3cr3t@postal.example.com"; }
+  SECTION("user info, '/' in the password") {
+    base_url = "https://admin:s3cr3t/pass@postal.example.com";
+  }
+  SECTION("port not a number") { base_url = "https://postal.example.com:https"; }
+  SECTION("port 0") { base_url = "https://postal.example.com:0"; }
+  SECTION("port above 65535") { base_url = "https://postal.example.com:99999/postal"; }
+  SECTION("empty port") { base_url = "https://postal.example.com:"; }
+  SECTION("IPv6 address not closed") { base_url = "http://[::1:8080"; }
+  SECTION("text after the IPv6 address") { base_url = "http://[::1]8080"; }
   Harness h(base_url);
+  const auto refused = h.client.get_message(1);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message.find("s3cr3t") == std::string::npos);
+  CHECK(refused.error().message.find("admin") == std::string::npos);
   check_rejected_before_sending(h.client.send_message(valid_message()), *h.transport);
   check_rejected_before_sending(h.client.send_raw(valid_raw()), *h.transport);
   check_rejected_before_sending(h.client.get_message(1), *h.transport);

@@ -466,3 +466,30 @@ TEST_CASE("postal::Exception is a std::runtime_error and what shows the api code
   }
   CHECK(thrown);
 }
+
+TEST_CASE("an error envelope's message and code cannot forge log lines; the raw answer is kept") {
+  const std::string body =
+      R"({"status":"error","time":0.003,"flags":{},"data":{)"
+      R"("code":"NoRecipients\n2026-01-01 INFO sent ok",)"
+      R"("message":"x\r\n2026-01-01 INFO message delivered\u0000\u007f Привет"}})";
+  auto data = postal::detail::decode_envelope(response(200, body));
+  REQUIRE_FALSE(data.has_value());
+  const postal::Error& e = data.error();
+  CHECK(e.api_code == "NoRecipients?2026-01-01 INFO sent ok");
+  CHECK(e.message == "x??2026-01-01 INFO message delivered?? Привет");
+  CHECK(e.describe().find('\n') == std::string::npos);
+  CHECK(e.describe().find('\r') == std::string::npos);
+  CHECK(e.body == body);
+}
+
+TEST_CASE("an error envelope's long message is cut at a character boundary") {
+  std::string long_message = "a";
+  for (int i = 0; i < 400; ++i) long_message += "é€";  // 2 + 3 bytes: 1000 falls inside a €
+  auto data = postal::detail::decode_envelope(response(
+      200, R"({"status":"error","data":{"code":"X","message":")" + long_message + R"("}})"));
+  REQUIRE_FALSE(data.has_value());
+  const std::string& message = data.error().message;
+  CHECK(message.size() == 998);  // "a", 199 pairs (995 bytes) and one é; the next € did not fit
+  CHECK(long_message.compare(0, message.size(), message) == 0);
+  CHECK(nlohmann::json(message).dump().size() > 0);  // valid UTF-8: does not throw
+}

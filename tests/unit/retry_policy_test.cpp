@@ -331,3 +331,95 @@ TEST_CASE("retry: Retry-After parsing (delta-seconds and IMF-fixdate)") {
   CHECK_FALSE(parse_retry_after("Thu, 26 Nov 2026 25:00:42 GMT", now).has_value());
   CHECK_FALSE(parse_retry_after("Thu, 26 Nov 2026 08:00:42 UTC", now).has_value());
 }
+
+TEST_CASE("retry: a Retry-After of more than 24 hours ends the call, even without a deadline") {
+  Harness h([](postal::RetryOptions& r) { r.deadline = ms::max(); });
+  h.transport->push(status_response(503, "86401"))
+      .push(status_response(503, "86400"))
+      .push(postal_test::success_response(kDeliveries));
+  auto read = h.client->get_deliveries(1);
+  REQUIRE_FALSE(read.has_value());
+  CHECK(read.error().message.find("asked to wait 86401 s, longer than the 24 hours") !=
+        std::string::npos);
+  CHECK(h.transport->request_count() == 1);
+  CHECK(h.clock.sleeps().empty());
+
+  auto again = h.client->get_deliveries(1);  // 24 hours exactly is still waited
+  REQUIRE(again.has_value());
+  CHECK(h.clock.sleeps() == std::vector<ms>{86400000ms});
+}
+
+TEST_CASE("retry: a sleep hook that throws ends the call with its last error") {
+  int sleeps = 0;
+  Harness h([&](postal::RetryOptions& r) {
+    r.sleep = [&](ms) {
+      ++sleeps;
+      throw std::runtime_error("shutting down");
+    };
+  });
+  h.transport->push(transport_error(ErrorCode::Transport, SendState::NotSent, "refused"))
+      .push(postal_test::success_response(kSent));
+  auto sent = h.client->send_message(message());
+  REQUIRE_FALSE(sent.has_value());
+  CHECK(sent.error().code == ErrorCode::Transport);
+  CHECK(sent.error().send_state == SendState::NotSent);
+  CHECK(sent.error().message.find("refused (not retried: RetryOptions::sleep threw)") !=
+        std::string::npos);
+  CHECK(sent.error().attempts == 1);
+  CHECK(sleeps == 1);
+  CHECK(h.transport->request_count() == 1);
+}
+
+TEST_CASE("retry: in send_many, a sleep hook that throws keeps the results already made") {
+  Harness h([](postal::RetryOptions& r) {
+    r.sleep = [](ms) { throw std::runtime_error("shutting down"); };
+  });
+  h.transport->push(postal_test::success_response(kSent))
+      .push(transport_error(ErrorCode::Transport, SendState::NotSent, "refused"))
+      .push(postal_test::success_response(kSent));
+  const std::vector<postal::SendMessageRequest> batch(3, message());
+  std::vector<postal::Result<postal::SendResult>> results;
+  REQUIRE_NOTHROW(results = h.client->send_many(batch));
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].has_value());
+  REQUIRE_FALSE(results[1].has_value());
+  CHECK(results[1].error().send_state == SendState::NotSent);
+  CHECK(results[1].error().message.find("not retried: RetryOptions::sleep threw") !=
+        std::string::npos);
+  CHECK(results[2].has_value());
+  CHECK(h.transport->request_count() == 3);
+
+  // One item per window: the batch stops, and the items after it are not sent.
+  h.transport->push(transport_error(ErrorCode::Transport, SendState::NotSent, "refused"))
+      .push(postal_test::success_response(kSent))
+      .push(postal_test::success_response(kSent));
+  postal::BatchOptions one_at_a_time;
+  one_at_a_time.max_in_flight = 1;
+  REQUIRE_NOTHROW(results = h.client->send_many(batch, one_at_a_time));
+  REQUIRE(results.size() == 3);
+  REQUIRE_FALSE(results[0].has_value());
+  CHECK(results[0].error().message.find("not retried: RetryOptions::sleep threw") !=
+        std::string::npos);
+  for (std::size_t i = 1; i < 3; ++i) {
+    REQUIRE_FALSE(results[i].has_value());
+    CHECK(results[i].error().code == ErrorCode::Aborted);
+    CHECK(results[i].error().send_state == SendState::NotSent);
+    CHECK(results[i].error().message.find("because RetryOptions::sleep threw") !=
+          std::string::npos);
+  }
+  CHECK(h.transport->request_count() == 4);
+}
+
+TEST_CASE("retry: now and random hooks that throw fall back to the defaults") {
+  Harness h([](postal::RetryOptions& r) {
+    r.now = []() -> std::chrono::steady_clock::time_point { throw std::runtime_error("no clock"); };
+    r.random = []() -> double { throw std::runtime_error("no entropy"); };
+  });
+  h.transport->push(transport_error(ErrorCode::Transport, SendState::NotSent, "refused"))
+      .push(postal_test::success_response(kDeliveries));
+  auto read = h.client->get_deliveries(1);
+  REQUIRE(read.has_value());
+  CHECK(h.transport->request_count() == 2);
+  REQUIRE(h.clock.sleeps().size() == 1);
+  CHECK(h.clock.sleeps()[0] <= 200ms);  // a draw of the default random source in [0, 200 ms]
+}

@@ -90,12 +90,13 @@ inline Result<nlohmann::json> decode_envelope(const HttpResponse& response,
   }
   if (*status != "error" && *status != "parameter-error")
     return fail(ErrorCode::Decode, SendState::MaybeSent,
-                "Postal's envelope has an unknown status `" + status->substr(0, 64) + "`");
+                "Postal's envelope has an unknown status `" + printable(*status, 64) + "`");
 
   // Postal rejected the request: no message was created.
   nlohmann::json details =
       (data != nullptr && data->is_object()) ? *data : nlohmann::json::object();
-  std::string message = read_string(details, "message").value_or("");
+  // The server's words go into Error::message as one line (the raw answer stays in `body`).
+  std::string message = printable(read_string(details, "message").value_or(""), 1000);
   details.erase("message");
   if (*status == "parameter-error") {
     Error e = fail(ErrorCode::Parameter, SendState::NotSent,
@@ -105,7 +106,7 @@ inline Result<nlohmann::json> decode_envelope(const HttpResponse& response,
   }
   std::string code;
   if (auto it = details.find("code"); it != details.end()) {
-    code = it->is_string() ? it->get<std::string>() : it->dump();
+    code = printable(it->is_string() ? it->get<std::string>() : it->dump(), 200);
     details.erase(it);
   }
   Error e = fail(ErrorCode::Api, SendState::NotSent,

@@ -16,6 +16,21 @@ namespace detail {
 
 inline constexpr std::string_view redacted = "[REDACTED]";
 
+/// Text from outside (a server's answer, libcurl's error buffer) made fit for an error message:
+/// at most `limit` bytes, cut where a UTF-8 character starts, with every control character (line
+/// breaks, NUL, DEL) replaced by '?', so that it cannot forge lines in a log.
+inline std::string printable(std::string_view text, std::size_t limit = 200) {
+  std::size_t cut = (std::min)(text.size(), limit);
+  for (int back = 0; back < 3 && cut > 0 && cut < text.size() &&
+                     (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80;
+       ++back)  // at most 3: a UTF-8 character has at most 3 continuation bytes
+    --cut;
+  std::string out(text.substr(0, cut));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
 /// Replaces every occurrence of `secret` in `text`.
 inline void redact_in(std::string& text, std::string_view secret) {
   if (secret.empty()) return;

@@ -111,6 +111,9 @@ inline std::optional<std::chrono::milliseconds> parse_retry_after(
 class RetrySchedule {
  public:
   using Clock = std::chrono::steady_clock;
+  /// The longest wait before a retry: a longer Retry-After ends the call (even without a
+  /// deadline) instead of blocking it for years.
+  static constexpr std::chrono::milliseconds kLongestWait{24 * 60 * 60 * 1000};
 
   RetrySchedule(const RetryOptions& options, CallKind kind)
       : options_(&options), kind_(kind), deadline_(deadline_from(now(), options.deadline)) {}
@@ -139,6 +142,12 @@ class RetrySchedule {
       return std::nullopt;
     }
     if (attempts_ >= options_->max_attempts) return std::nullopt;
+    if (error.retry_after && *error.retry_after > kLongestWait) {  // a wait that is a hang
+      error.message += " (not retried: the server asked to wait " +
+                       std::to_string(error.retry_after->count() / 1000) +
+                       " s, longer than the 24 hours a retry ever waits)";
+      return std::nullopt;
+    }
     auto delay = backoff(attempts_);
     if (error.retry_after) delay = (std::max)(delay, *error.retry_after);
     if (now() + delay >= deadline_) {
@@ -155,19 +164,38 @@ class RetrySchedule {
     return delay;
   }
 
-  /// Waits `delay` with the options' sleep.
-  void wait(std::chrono::milliseconds delay) const {
-    if (delay.count() <= 0) return;
-    if (options_->sleep)
-      options_->sleep(delay);
-    else
+  /// Waits `delay` with the options' sleep. False when that hook threw (a shutdown or a
+  /// cancellation, say): the call then ends with its last error instead of trying again, and
+  /// `error` (that last error) says so.
+  bool wait(std::chrono::milliseconds delay, Error& error) const {
+    if (delay.count() <= 0) return true;
+    if (!options_->sleep) {
       std::this_thread::sleep_for(delay);
+      return true;
+    }
+    try {
+      options_->sleep(delay);
+      return true;
+    } catch (...) {
+      error.message += " (not retried: RetryOptions::sleep threw)";
+      return false;
+    }
   }
 
   std::size_t attempts() const noexcept { return attempts_; }
 
  private:
-  Clock::time_point now() const { return options_->now ? options_->now() : Clock::now(); }
+  // The hooks `now` and `random` fall back to the defaults when they throw: every call must
+  // still end with a Result, and a batch must keep the results it has.
+  Clock::time_point now() const {
+    if (options_->now) {
+      try {
+        return options_->now();
+      } catch (...) {
+      }
+    }
+    return Clock::now();
+  }
 
   // `start + deadline`, saturating: a deadline of centuries (or milliseconds::max()) is none.
   static Clock::time_point deadline_from(Clock::time_point start,
@@ -182,7 +210,14 @@ class RetrySchedule {
     std::int64_t cap = options_->initial_backoff.count();
     for (std::size_t i = 1; i < retry && cap < options_->max_backoff.count(); ++i) cap *= 2;
     cap = (std::max<std::int64_t>)(0, (std::min)(cap, options_->max_backoff.count()));
-    double r = options_->random ? options_->random() : default_random();
+    std::optional<double> drawn;
+    if (options_->random) {
+      try {
+        drawn = options_->random();
+      } catch (...) {
+      }
+    }
+    double r = drawn ? *drawn : default_random();
     if (!(r >= 0.0)) r = 0.0;  // NaN too
     if (r > 1.0) r = 1.0;
     return std::chrono::milliseconds(static_cast<std::int64_t>(r * static_cast<double>(cap)));

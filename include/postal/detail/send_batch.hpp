@@ -219,9 +219,17 @@ class SendBatch {
         for (auto& item : again_items) settle(item.index, std::move(*item.last_error));
         return;
       }
+      Error interrupted;  // the reason, when the sleep hook throws
+      if (!again_items.empty() && !again_items.front().schedule->wait(wait, interrupted)) {
+        for (auto& item : again_items) {  // the items end with their last errors
+          item.last_error->message += interrupted.message;
+          settle(item.index, std::move(*item.last_error));
+        }
+        stop_with("RetryOptions::sleep threw");  // and no later window is sent
+        return;
+      }
       requests = std::move(again_requests);
       items = std::move(again_items);
-      if (!items.empty()) items.front().schedule->wait(wait);
     }
   }
 

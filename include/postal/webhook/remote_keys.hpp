@@ -54,9 +54,13 @@ inline Result<void> check_jwks_url(std::string_view url) {
   auto invalid = [&](const std::string& why) {
     Error e;
     e.code = ErrorCode::InvalidArgument;
-    e.message = "JWKS URL \"" + std::string(url) + "\" is not usable: " + why;
+    e.message = "JWKS URL is not usable: " + why;
     return e;
   };
+  // Checked first, and the URL not quoted: a password holding '/' would pass the check of the
+  // host below, and the message would show it.
+  if (url.find('@') != std::string_view::npos)
+    return invalid("it contains '@' (a user name or password); the JWKS endpoint needs none");
   for (char c : url)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F)
       return invalid("it contains spaces or control characters");
@@ -68,8 +72,6 @@ inline Result<void> check_jwks_url(std::string_view url) {
     return invalid("the scheme must be https");
   std::string_view authority = url.substr(scheme_end + 3);
   authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (authority.find('@') != std::string_view::npos)
-    return invalid("it contains credentials (user@); the JWKS endpoint needs none");
   std::string_view host = authority;
   if (!host.empty() && host.front() == '[') {
     const auto close = host.find(']');
