@@ -185,7 +185,10 @@ class ClientCore {
       Error error = redacted(std::move(result.error()));
       const auto delay = schedule.after_failure(error);
       if (!delay) return error;
-      if (!schedule.wait(*delay, error)) return error;
+      if (!schedule.wait(*delay)) {
+        error.message += RetrySchedule::kSleepThrew;
+        return error;
+      }
       last = std::move(error);
     }
   }

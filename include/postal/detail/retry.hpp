@@ -164,10 +164,13 @@ class RetrySchedule {
     return delay;
   }
 
+  /// What the last error of a call gets when the sleep hook threw.
+  static constexpr const char* kSleepThrew = " (not retried: RetryOptions::sleep threw)";
+
   /// Waits `delay` with the options' sleep. False when that hook threw (a shutdown or a
-  /// cancellation, say): the call then ends with its last error instead of trying again, and
-  /// `error` (that last error) says so.
-  bool wait(std::chrono::milliseconds delay, Error& error) const {
+  /// cancellation, say): the call then ends with its last error, plus kSleepThrew, instead of
+  /// trying again.
+  bool wait(std::chrono::milliseconds delay) const {
     if (delay.count() <= 0) return true;
     if (!options_->sleep) {
       std::this_thread::sleep_for(delay);
@@ -177,7 +180,6 @@ class RetrySchedule {
       options_->sleep(delay);
       return true;
     } catch (...) {
-      error.message += " (not retried: RetryOptions::sleep threw)";
       return false;
     }
   }

@@ -219,10 +219,9 @@ class SendBatch {
         for (auto& item : again_items) settle(item.index, std::move(*item.last_error));
         return;
       }
-      Error interrupted;  // the reason, when the sleep hook throws
-      if (!again_items.empty() && !again_items.front().schedule->wait(wait, interrupted)) {
+      if (!again_items.empty() && !again_items.front().schedule->wait(wait)) {
         for (auto& item : again_items) {  // the items end with their last errors
-          item.last_error->message += interrupted.message;
+          item.last_error->message += RetrySchedule::kSleepThrew;
           settle(item.index, std::move(*item.last_error));
         }
         stop_with("RetryOptions::sleep threw");  // and no later window is sent
