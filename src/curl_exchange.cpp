@@ -92,17 +92,6 @@ std::string_view trim(std::string_view text) noexcept {
   return text;
 }
 
-// "scheme://host:port" of an absolute URL, without user info, path or query.
-std::string origin_of(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return "(invalid URL)";
-  auto authority = url.substr(scheme_end + 3);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  const auto at = authority.rfind('@');
-  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
-  return printable(url.substr(0, scheme_end + 3), 20) + printable(authority);
-}
-
 int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -224,7 +213,8 @@ Error CurlExchange::error(ErrorCode code, SendState state, const std::string& wh
   Error out;
   out.code = code;
   out.send_state = state;
-  out.message = printable(request_->method, 20) + " " + origin_of(request_->url) + ": " + what;
+  out.message = printable(request_->method, 20) + " " +
+                printable_origin(request_->url).value_or("(invalid URL)") + ": " + what;
   std::vector<std::string_view> secrets(config_->secrets.begin(), config_->secrets.end());
   for (const auto& field : request_->headers)
     if (field.second.size() >= kRedactMinLength) secrets.push_back(field.second);
@@ -362,9 +352,6 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
       // and on_prereq, which libcurl calls before each request it makes on a connection,
       // refuses every call after the first: the retry fails with CURLE_ABORTED_BY_CALLBACK.
       check(curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data()));
-      check(curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, &CurlExchange::on_prereq));
-      check(curl_easy_setopt(handle, CURLOPT_PREREQDATA, static_cast<void*>(this)));
-      prereq_set_ = true;
 #else
       // libcurl < 7.80 has no pre-request callback: the body goes through on_read. Before a
       // retry libcurl must rewind it, on_seek refuses, and the transfer fails with
@@ -376,6 +363,13 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
       check(curl_easy_setopt(handle, CURLOPT_SEEKDATA, static_cast<void*>(this)));
 #endif
     }
+#if POSTAL_CURL_HAS_PREREQ
+    // Any method but GET and HEAD, with a body or not (a DELETE), may act on the server: it is
+    // written at most once, and counts as written once libcurl was about to (failure_state).
+    check(curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, &CurlExchange::on_prereq));
+    check(curl_easy_setopt(handle, CURLOPT_PREREQDATA, static_cast<void*>(this)));
+    prereq_set_ = true;
+#endif
   }
 
   if (rc != CURLE_OK)
@@ -455,7 +449,8 @@ SendState CurlExchange::failure_state(CURLcode code) const {
   bool nothing_written = false;
   if (prereq_set_) {
     nothing_written = prereq_calls_ == 0;
-  } else {              // GET/HEAD (repeating them is harmless), or the body goes through on_read
+  } else {  // GET/HEAD (repeating them is harmless), or libcurl < 7.80 (the body goes through
+            // on_read)
     long written = -1;  // request bytes written to the socket, summed over libcurl's retries
     if (curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &written) != CURLE_OK) written = -1;
     nothing_written = written == 0 && body_offset_ == 0;

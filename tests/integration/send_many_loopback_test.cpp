@@ -5,8 +5,8 @@
 
 #include "support/catch.hpp"
 #include "support/fake_clock.hpp"
-#include "support/numbered_messages.hpp"
 #include "support/fake_postal_server.hpp"
+#include "support/numbered_messages.hpp"
 #include "support/raw_http_server.hpp"
 
 #include <chrono>
@@ -175,4 +175,28 @@ TEST_CASE("retry over loopback: a response over the size cap fails cleanly and i
   CHECK(message.error().code == ErrorCode::ResponseTooLarge);
   CHECK(message.error().message.find("4096 bytes") != std::string::npos);
   CHECK(s.fake->request_count() == before + 1);
+}
+
+TEST_CASE("redirect over loopback: a send answered 301 is not followed, and the error says where") {
+  // An http:// base_url that the server sends to https:// is the usual cause.
+  Served s;  // where the redirect points: must see no request, and no API key
+  const std::string target = s.server.base_url();
+  postal_support::RawHttpServer redirector(
+      postal_support::RawHttpServer::Mode::KeepAlive,
+      postal_support::RawHttpServer::response(301, "",
+                                              {{"Location", target + "/api/v1/send/message"}}));
+  postal::Client client(postal::ClientOptions{
+      redirector.url(""), kKey, 5s, postal::make_curl_transport(), s.clock.retry_options()});
+  auto sent = client.send_message(numbered(1));
+  REQUIRE_FALSE(sent.has_value());
+  const postal::Error& e = sent.error();
+  INFO(e.describe());
+  CHECK(e.code == ErrorCode::Http);
+  CHECK(e.http_status == 301);
+  CHECK(e.attempts == 1);
+  const std::string origin = target.substr(0, target.find('/', std::string("http://").size()));
+  CHECK(e.message.find("a redirect to " + origin + ", not followed") != std::string::npos);
+  CHECK(e.describe().find(kKey) == std::string::npos);
+  CHECK(redirector.request_count() == 1);
+  CHECK(s.fake->request_count() == 0);
 }

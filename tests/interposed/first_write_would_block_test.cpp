@@ -85,14 +85,14 @@ void arm(const RawHttpServer& server) {
 
 }  // namespace
 
-TEST_CASE("first write would block: the transport's timeout afterwards is MaybeSent") {
+namespace {
+
+// Sends `request` through a new curl transport, its first write refused once: it must time out
+// MaybeSent, after exactly one request reached the server.
+void check_timeout_after_blocked_write(postal::HttpRequest request) {
   RawHttpServer server(Mode::NeverAnswer, std::string());
   arm(server);
-  postal::HttpRequest request;
-  request.method = "POST";
-  request.url = server.url("/api/v1/send/message");
-  request.headers = {{"Content-Type", "application/json"}};
-  request.body = R"({"to":["rachel@example.com"],"from":"app@example.com"})";
+  request.url = server.url(request.url);
   request.timeout = 500ms;
   auto reply = postal::make_curl_transport()->send(request);
   REQUIRE(writes_refused == 1);  // the EAGAIN happened: otherwise this test proves nothing
@@ -100,6 +100,17 @@ TEST_CASE("first write would block: the transport's timeout afterwards is MaybeS
   CHECK(reply.error().code == ErrorCode::Timeout);
   CHECK(reply.error().send_state == SendState::MaybeSent);
   CHECK(server.request_count() == 1);
+}
+
+}  // namespace
+
+TEST_CASE("first write would block: the transport's timeout afterwards is MaybeSent") {
+  postal::HttpRequest request;
+  request.method = "POST";
+  request.url = "/api/v1/send/message";
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = R"({"to":["rachel@example.com"],"from":"app@example.com"})";
+  check_timeout_after_blocked_write(request);
 }
 
 TEST_CASE("first write would block: send_message times out MaybeSent and is not sent again") {
@@ -130,4 +141,13 @@ TEST_CASE("first write would block: a send_many item times out MaybeSent and is 
   CHECK(results[0].error().send_state == SendState::MaybeSent);
   CHECK(server.request_count() == 1);
   CHECK(clock.sleeps().empty());
+}
+
+TEST_CASE("first write would block: a body-less DELETE's timeout afterwards is MaybeSent") {
+  // Not a POST: no body for libcurl to count either. The pre-request callback still marks it
+  // as written, so a caller is not told that a DELETE which reached the server never left.
+  postal::HttpRequest request;
+  request.method = "DELETE";
+  request.url = "/api/v1/things/1";
+  check_timeout_after_blocked_write(request);
 }

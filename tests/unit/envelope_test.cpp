@@ -150,6 +150,30 @@ TEST_CASE("a non-200 answer carrying a valid envelope is still an Http error") {
   CHECK(data.error().http_status == 201);
 }
 
+TEST_CASE("a redirect says where it points, without user info or path, and is not followed") {
+  auto answer = [](int status, const char* location) {
+    postal::HttpResponse r = response(status, "<html>Moved</html>");
+    if (location != nullptr) r.headers.add("Location", location);
+    auto data = postal::detail::decode_envelope(r);
+    REQUIRE_FALSE(data.has_value());
+    CHECK(data.error().code == ErrorCode::Http);
+    CHECK(data.error().http_status == status);
+    CHECK(data.error().send_state == (status < 400 ? SendState::MaybeSent : SendState::NotSent));
+    return data.error().message;
+  };
+  CHECK(answer(301, "https://user:pw@postal.example.com:8443/api/v1/send/message?x=1") ==
+        "Postal answered HTTP 301 (expected 200 with a JSON envelope): a redirect to "
+        "https://postal.example.com:8443, not followed (set ClientOptions::base_url to that "
+        "address)");
+  CHECK(answer(308, "https://evil.example\r\nINFO ok/") ==
+        "Postal answered HTTP 308 (expected 200 with a JSON envelope): a redirect to "
+        "https://evil.example??INFO ok, not followed (set ClientOptions::base_url to that "
+        "address)");
+  CHECK(contains(answer(302, "/login"), "a redirect to another path of the same server"));
+  CHECK(contains(answer(307, nullptr), ": a redirect, not followed"));
+  CHECK(answer(404, nullptr) == "Postal answered HTTP 404 (expected 200 with a JSON envelope)");
+}
+
 TEST_CASE("a 5xx answer may have sent") {
   for (int status : {500, 502, 503, 504}) {
     auto data = postal::detail::decode_envelope(response(status, "error"));
@@ -480,6 +504,17 @@ TEST_CASE("an error envelope's message and code cannot forge log lines; the raw 
   CHECK(e.describe().find('\n') == std::string::npos);
   CHECK(e.describe().find('\r') == std::string::npos);
   CHECK(e.body == body);
+}
+
+TEST_CASE("an error envelope's message loses C1 controls and Unicode line separators") {
+  // NEL (U+0085), CSI (U+009B), LINE SEPARATOR (U+2028), PARAGRAPH SEPARATOR (U+2029): some log
+  // viewers and terminals break lines or run escape sequences on them. U+2027 and U+00A0 stay.
+  const std::string body =
+      R"({"status":"error","data":{"code":"X","message":"a\u0085b\u009bc\u2028d\u2029e\u2027f\u00a0g"}})";
+  auto data = postal::detail::decode_envelope(response(200, body));
+  REQUIRE_FALSE(data.has_value());
+  CHECK(data.error().message == "a?b?c?d?e\u2027f\u00a0g");
+  CHECK(data.error().body == body);
 }
 
 TEST_CASE("an error envelope's long message is cut at a character boundary") {

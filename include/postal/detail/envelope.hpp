@@ -46,6 +46,19 @@ inline SendState send_state_for_http_status(int status) noexcept {
                                                           : SendState::MaybeSent;
 }
 
+/// What an error says of a redirect (3xx) that was not followed: where its Location points
+/// (scheme and host only: no user info, path or query), so that a wrong base_url is seen at once.
+inline std::string redirect_note(const Headers& headers) {
+  const auto location = headers.get("Location");
+  if (!location) return ": a redirect, not followed (check ClientOptions::base_url)";
+  const auto origin = printable_origin(*location);
+  if (!origin)
+    return ": a redirect to another path of the same server, not followed (check "
+           "ClientOptions::base_url)";
+  return ": a redirect to " + *origin +
+         ", not followed (set ClientOptions::base_url to that address)";
+}
+
 /// Maps one HTTP response to Postal's `data` (on "success") or to an Error:
 /// non-200 → Http; unparsable or unknown shape → Decode; "error" → Api (with api_code and the rest
 /// of `data` in details); "parameter-error" → Parameter. `secret` (the API key) is redacted
@@ -62,9 +75,11 @@ inline Result<nlohmann::json> decode_envelope(const HttpResponse& response,
     return e;
   };
   if (response.status != 200) {
-    Error e = fail(ErrorCode::Http, send_state_for_http_status(response.status),
-                   "Postal answered HTTP " + std::to_string(response.status) +
-                       " (expected 200 with a JSON envelope)");
+    std::string what = "Postal answered HTTP " + std::to_string(response.status) +
+                       " (expected 200 with a JSON envelope)";
+    // A redirect is never followed: the API key would go to the new address.
+    if (response.status >= 300 && response.status < 400) what += redirect_note(response.headers);
+    Error e = fail(ErrorCode::Http, send_state_for_http_status(response.status), std::move(what));
     if (auto retry_after = response.headers.get("Retry-After"))
       e.retry_after = parse_retry_after(*retry_after, std::chrono::system_clock::now());
     return e;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,18 +18,47 @@ namespace detail {
 inline constexpr std::string_view redacted = "[REDACTED]";
 
 /// Text from outside (a server's answer, libcurl's error buffer) made fit for an error message:
-/// at most `limit` bytes, cut where a UTF-8 character starts, with every control character (line
-/// breaks, NUL, DEL) replaced by '?', so that it cannot forge lines in a log.
+/// at most `limit` bytes, cut where a UTF-8 character starts, with every control character
+/// replaced by '?', so that it cannot forge lines in a log: C0 (line breaks, NUL), DEL, the C1
+/// controls U+0080-U+009F (NEL among them) and the line and paragraph separators U+2028/U+2029.
 inline std::string printable(std::string_view text, std::size_t limit = 200) {
   std::size_t cut = (std::min)(text.size(), limit);
   for (int back = 0; back < 3 && cut > 0 && cut < text.size() &&
                      (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80;
        ++back)  // at most 3: a UTF-8 character has at most 3 continuation bytes
     --cut;
-  std::string out(text.substr(0, cut));
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  const std::string_view kept = text.substr(0, cut);
+  std::string out;
+  out.reserve(kept.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const auto c = static_cast<unsigned char>(kept[i]);
+    const auto next = i + 1 < kept.size() ? static_cast<unsigned char>(kept[i + 1]) : 0;
+    if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else if (c == 0xC2 && next >= 0x80 && next <= 0x9F) {  // C1: U+0080-U+009F
+      out += '?';
+      i += 1;
+    } else if (c == 0xE2 && next == 0x80 && i + 2 < kept.size() &&
+               (static_cast<unsigned char>(kept[i + 2]) | 1) == 0xA9) {  // U+2028, U+2029
+      out += '?';
+      i += 2;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
   return out;
+}
+
+/// "scheme://host[:port]" of an absolute URL, fit for an error message: no user info (it may
+/// hold a password), path or query; std::nullopt when `url` names no scheme.
+inline std::optional<std::string> printable_origin(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  auto authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  const auto at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  return printable(url.substr(0, scheme_end + 3), 20) + printable(authority);
 }
 
 /// Replaces every occurrence of `secret` in `text`.
