@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -300,6 +301,28 @@ TEST_CASE("remote keys: a JWKS URL with credentials is rejected with InvalidArgu
     CHECK(keys.keys().error().code == ErrorCode::InvalidArgument);
     CHECK(keys.keys().error().message.find("s3cr3t") == std::string::npos);
     CHECK(keys.refresh().error().describe().find("s3cr3t") == std::string::npos);
+  }
+  CHECK(fake->request_count() == 0);
+}
+
+TEST_CASE("remote keys: a JWKS URL without a host, with a bad port or IPv6 address is rejected",
+          "[remote_keys]") {
+  // The same reading of host and port as ClientOptions::base_url (detail::split_host_port).
+  auto fake = std::make_shared<FakePostal>();
+  const std::pair<const char*, const char*> cases[] = {
+      {"https:///.well-known/jwks.json", "it has no host"},
+      {"https://postal.example.com:0/.well-known/jwks.json", "port must be a number"},
+      {"https://postal.example.com:65536/jwks.json", "port must be a number"},
+      {"https://postal.example.com:/jwks.json", "port must be a number"},
+      {"http://127.0.0.1:80a/jwks.json", "port must be a number"},
+      {"http://[::1/jwks.json", "no closing ]"},
+      {"http://[::1]5000/jwks.json", "text after the IPv6 address"}};
+  for (const auto& [url, why] : cases) {
+    RemoteKeySet keys(fake, url);
+    INFO(url);
+    REQUIRE_FALSE(keys.keys());
+    CHECK(keys.keys().error().code == ErrorCode::InvalidArgument);
+    CHECK(keys.keys().error().message.find(why) != std::string::npos);
   }
   CHECK(fake->request_count() == 0);
 }

@@ -7,6 +7,7 @@
 #include <postal/detail/redact.hpp>
 #include <postal/detail/retry.hpp>
 #include <postal/detail/send_body.hpp>
+#include <postal/detail/url.hpp>
 #include <postal/detail/validate.hpp>
 #include <postal/options.hpp>
 #include <postal/result.hpp>
@@ -50,25 +51,8 @@ inline Result<std::string> normalise_base_url(std::string url) {
   if (url.find('@') != std::string::npos)
     return bad("it must not contain '@': no user name or password in the URL");
   while (url.size() > scheme_end && url.back() == '/') url.pop_back();
-  const std::string_view authority =
-      std::string_view(url).substr(scheme_end, url.find('/', scheme_end) - scheme_end);
-  std::size_t port_at = authority.find(':');
-  if (!authority.empty() && authority.front() == '[') {  // [IPv6 address]
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad("its IPv6 address has no closing ]");
-    port_at = close + 1 == authority.size() ? std::string_view::npos : close + 1;
-    if (port_at != std::string_view::npos && authority[port_at] != ':')
-      return bad("it has text after the IPv6 address");
-  }
-  if (authority.empty() || port_at == 0) return bad("it has no host");
-  if (port_at != std::string_view::npos) {
-    const std::string_view port = authority.substr(port_at + 1);
-    unsigned long number = 0;
-    for (char c : port)
-      number = c >= '0' && c <= '9' && number <= 65535 ? number * 10 + (c - '0') : 65536;
-    if (port.empty() || number == 0 || number > 65535)
-      return bad("its port must be a number from 1 to 65535");
-  }
+  HostPort parts;
+  if (auto problem = split_host_port(url_authority(url), parts)) return bad(*problem);
   return url;
 }
 

@@ -4,6 +4,7 @@
 /// once per interval. Header-only, over postal::Transport.
 #pragma once
 
+#include <postal/detail/url.hpp>
 #include <postal/error.hpp>
 #include <postal/result.hpp>
 #include <postal/transport.hpp>
@@ -70,17 +71,10 @@ inline Result<void> check_jwks_url(std::string_view url) {
   const bool https = postal::detail::iequals(scheme, "https");
   if (!https && !postal::detail::iequals(scheme, "http"))
     return invalid("the scheme must be https");
-  std::string_view authority = url.substr(scheme_end + 3);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  std::string_view host = authority;
-  if (!host.empty() && host.front() == '[') {
-    const auto close = host.find(']');
-    if (close == std::string_view::npos) return invalid("unterminated IPv6 address");
-    host = host.substr(0, close + 1);
-  } else {
-    host = host.substr(0, host.find(':'));
-  }
-  if (host.empty()) return invalid("it has no host");
+  postal::detail::HostPort parts;
+  if (auto problem = postal::detail::split_host_port(postal::detail::url_authority(url), parts))
+    return invalid(*problem);
+  const std::string_view host = parts.host;
   if (https) return {};
   bool loopback = postal::detail::iequals(host, "localhost") || host == "[::1]";
   if (!loopback && host.substr(0, 4) == "127.") {
