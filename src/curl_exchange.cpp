@@ -418,6 +418,12 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
   }
 
   const SendState state = failure_state(code);
+  // libcurl refuses a response header line over 100 KiB before handing it over, and calls that
+  // CURLE_OUT_OF_MEMORY with no detail: "Out of memory" alone would send the reader the wrong way.
+  if (code == CURLE_OUT_OF_MEMORY && in_headers_)
+    return error(ErrorCode::ResponseTooLarge, state,
+                 "libcurl stopped reading the response headers (it reports \"out of memory\" for a "
+                 "header line over its 100 KiB limit); the request may have reached the server");
   std::string what;
   if (code == CURLE_SEND_FAIL_REWIND || (code == CURLE_ABORTED_BY_CALLBACK && resend_refused_)) {
     // on_seek or on_prereq refused libcurl's own resend
@@ -534,10 +540,12 @@ void CurlExchange::header_line(std::string_view line) {
     response_.headers = Headers();
     response_.headers.reserve(kExpectedResponseHeaders);
     has_pending_ = false;
+    in_headers_ = true;
     return;
   }
   const bool continuation = !line.empty() && (line.front() == ' ' || line.front() == '\t');
   line = trim(line);
+  if (line.empty() && !continuation) in_headers_ = false;  // the blank line that ends them
   if (continuation && has_pending_) {  // obsolete line folding: part of the previous value
     if (!line.empty()) pending_value_.append(" ").append(line);
     return;

@@ -129,7 +129,8 @@ class CurlExchange {
   std::string pending_name_;  // the last header field, kept open for obs-fold continuations
   std::string pending_value_;
   bool has_pending_ = false;
-  std::size_t body_offset_ = 0;     // request body bytes handed to libcurl, in all attempts
+  bool in_headers_ = false;      // a status line came, the blank line that ends its headers not yet
+  std::size_t body_offset_ = 0;  // request body bytes handed to libcurl, in all attempts
   std::size_t response_bytes_ = 0;  // header and body bytes received, against the limit
   bool too_large_ = false;          // the response exceeded options.max_response_bytes
   bool callback_failed_ = false;    // a callback could not allocate; the transfer was aborted

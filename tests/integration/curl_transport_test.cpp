@@ -785,3 +785,35 @@ TEST_CASE(
   }
   CHECK(completed);
 }
+
+TEST_CASE("curl transport: a response header line over libcurl's limit is not 'Out of memory'") {
+  // libcurl refuses a header line over 100 KiB whatever max_response_bytes says, and reports it
+  // as CURLE_OUT_OF_MEMORY without detail.
+  RawHttpServer huge_line(Mode::ReplyAndClose,
+                          "HTTP/1.1 200 OK\r\nX-Huge: " + std::string(150 * 1024, 'h') +
+                              "\r\nContent-Length: 0\r\n\r\n");
+  auto reply = postal::make_curl_transport()->send(post_to(huge_line.url()));
+  REQUIRE_FALSE(reply.has_value());
+  INFO(reply.error().describe());
+  CHECK(reply.error().send_state == SendState::MaybeSent);
+  // libcurl 7.88 says only "Out of memory" (then the transport explains it); a libcurl that
+  // names the header itself may be reported as it says.
+  const std::string& message = reply.error().message;
+  CHECK(message.find("header") != std::string::npos);
+  if (message.find("Out of memory") != std::string::npos ||
+      message.find("out of memory") != std::string::npos) {
+    CHECK(reply.error().code == ErrorCode::ResponseTooLarge);
+    CHECK(message.find("header line over its 100 KiB limit") != std::string::npos);
+  }
+
+  // Over 300 KiB of headers in all: libcurl's own message says so.
+  std::string many_lines = "HTTP/1.1 200 OK\r\n";
+  while (many_lines.size() < 400 * 1024)
+    many_lines += "X-Filler: " + std::string(1000, 'f') + "\r\n";
+  RawHttpServer many(Mode::ReplyAndClose, many_lines + "Content-Length: 0\r\n\r\n");
+  reply = postal::make_curl_transport()->send(post_to(many.url()));
+  REQUIRE_FALSE(reply.has_value());
+  INFO(reply.error().describe());
+  CHECK(reply.error().send_state == SendState::MaybeSent);
+  CHECK(reply.error().message.find("response headers") != std::string::npos);
+}
