@@ -73,8 +73,9 @@ struct RetryOptions {
   /// std::mt19937_64.
   std::function<double()> random{};
   /// Called before each wait (to log retries, for example). Must not throw (an exception is
-  /// ignored). Like `now`, `sleep` and `random`, it is called from every thread using the Client:
-  /// it must be thread-safe.
+  /// ignored). When `sleep` then throws, the retry it announced does not happen (the call's error
+  /// says "not retried: RetryOptions::sleep threw"). Like `now`, `sleep` and `random`, it is
+  /// called from every thread using the Client: it must be thread-safe.
   std::function<void(const RetryEvent&)> on_retry{};
 
   /// A policy that never retries (max_attempts = 1).
