@@ -316,7 +316,9 @@ TEST_CASE("remote keys: a JWKS URL without a host, with a bad port or IPv6 addre
       {"https://postal.example.com:/jwks.json", "port must be a number"},
       {"http://127.0.0.1:80a/jwks.json", "port must be a number"},
       {"http://[::1/jwks.json", "no closing ]"},
-      {"http://[::1]5000/jwks.json", "text after the IPv6 address"}};
+      {"http://[::1]5000/jwks.json", "text after the IPv6 address"},
+      {"https://[]/jwks.json", "IPv6 address is not one"},
+      {"https://]/jwks.json", "bracket outside"}};
   for (const auto& [url, why] : cases) {
     RemoteKeySet keys(fake, url);
     INFO(url);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -151,9 +152,9 @@ TEST_CASE("a non-200 answer carrying a valid envelope is still an Http error") {
 }
 
 TEST_CASE("a redirect says where it points, without user info or path, and is not followed") {
-  auto answer = [](int status, const char* location) {
+  auto answer = [](int status, std::optional<std::string> location) {
     postal::HttpResponse r = response(status, "<html>Moved</html>");
-    if (location != nullptr) r.headers.add("Location", location);
+    if (location) r.headers.add("Location", *location);
     auto data = postal::detail::decode_envelope(r);
     REQUIRE_FALSE(data.has_value());
     CHECK(data.error().code == ErrorCode::Http);
@@ -170,8 +171,24 @@ TEST_CASE("a redirect says where it points, without user info or path, and is no
         "https://evil.example??INFO ok, not followed (set ClientOptions::base_url to that "
         "address)");
   CHECK(contains(answer(302, "/login"), "a redirect to another path of the same server"));
-  CHECK(contains(answer(307, nullptr), ": a redirect, not followed"));
-  CHECK(answer(404, nullptr) == "Postal answered HTTP 404 (expected 200 with a JSON envelope)");
+  // Relative, though "://" appears later: nothing of its path or query is shown (it may hold a
+  // token, and the part before "://" is no scheme).
+  CHECK(answer(302, "/login?next=https://postal.example.com/api") == answer(302, "/login"));
+  CHECK(answer(302, "/session/new?key=ApiKeyForEnvelopeTests1&return_to=https://x") ==
+        answer(302, "/login"));
+  // Scheme-relative: another host.
+  CHECK(contains(answer(301, "//other.example.net/api/v1"), "a redirect to //other.example.net,"));
+  // Raw bytes from the header: a bare C1 byte (NEL, CSI in Latin-1) or broken UTF-8 is '?'.
+  CHECK(contains(answer(301,
+                        "https://postal.example.com\x85INFO\x9B"
+                        "2J/x"),
+                 "a redirect to https://postal.example.com?INFO?2J,"));
+  // A host longer than any host name is left out, never cut (a cut would defeat redaction).
+  CHECK(contains(answer(301, "https://" + std::string(300, 'k') + "/x"),
+                 "a redirect to https://(a host name too long to show),"));
+  CHECK(contains(answer(307, std::nullopt), ": a redirect, not followed"));
+  CHECK(answer(404, std::nullopt) ==
+        "Postal answered HTTP 404 (expected 200 with a JSON envelope)");
 }
 
 TEST_CASE("a 5xx answer may have sent") {
@@ -515,6 +532,33 @@ TEST_CASE("an error envelope's message loses C1 controls and Unicode line separa
   REQUIRE_FALSE(data.has_value());
   CHECK(data.error().message == "a?b?c?d?e\u2027f\u00a0g");
   CHECK(data.error().body == body);
+}
+
+TEST_CASE("printable keeps well-formed UTF-8 and replaces controls and broken bytes") {
+  using postal::detail::printable;
+  CHECK(printable("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xC3\x85") ==
+        "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xC3\x85");  // é € 😀 Å
+  CHECK(printable("a\x85"
+                  "b\x9B"
+                  "c") == "a?b?c");  // bare C1 bytes
+  CHECK(printable("a\xC2\x85"
+                  "b\xC2\x9F"
+                  "c\xC2\xA0"
+                  "d") ==
+        "a?b?c\xC2\xA0"
+        "d");  // C1; NBSP kept
+  CHECK(printable("a\xE2\x80\xA8"
+                  "b\xE2\x80\xA9"
+                  "c\xE2\x80\xA7"
+                  "d") ==
+        "a?b?c\xE2\x80\xA7"
+        "d");                                     // U+2028/9; U+2027 kept
+  CHECK(printable("x\xE0\x82\x85y") == "x???y");  // overlong NEL: 3 bytes, none valid
+  CHECK(printable("x\xE2\x82y") == "x??y");       // truncated inside the text
+  CHECK(printable("x\xED\xA0\x80y") == "x???y");  // a surrogate
+  CHECK(printable("x\xC3") == "x?");              // truncated at the end
+  CHECK(printable(std::string("a\0b\r\n\x7f", 6)) == "a?b???");
+  CHECK(printable("ab\xE2\x82\xAC", 3) == "ab");  // a cut inside a character drops it
 }
 
 TEST_CASE("an error envelope's long message is cut at a character boundary") {

@@ -1,6 +1,7 @@
 // postal-cpp internals: keeps the API key out of every error (Postal echoes a wrong key back).
 #pragma once
 
+#include <postal/detail/json_writer.hpp>
 #include <postal/error.hpp>
 #include <postal/version.hpp>
 
@@ -17,48 +18,73 @@ namespace detail {
 
 inline constexpr std::string_view redacted = "[REDACTED]";
 
-/// Text from outside (a server's answer, libcurl's error buffer) made fit for an error message:
-/// at most `limit` bytes, cut where a UTF-8 character starts, with every control character
-/// replaced by '?', so that it cannot forge lines in a log: C0 (line breaks, NUL), DEL, the C1
-/// controls U+0080-U+009F (NEL among them) and the line and paragraph separators U+2028/U+2029.
+/// Text from outside (a server's answer, a response header, libcurl's error buffer) made fit for
+/// an error message: at most `limit` bytes, cut where a UTF-8 character starts, with '?' for every
+/// control character, so that it cannot forge lines in a log or drive a terminal: C0 (line
+/// breaks, NUL), DEL, the C1 controls U+0080-U+009F (NEL, CSI), the line and paragraph separators
+/// U+2028/U+2029, and each byte that is not part of well-formed UTF-8 (a bare 0x85 is NEL in
+/// Latin-1).
 inline std::string printable(std::string_view text, std::size_t limit = 200) {
   std::size_t cut = (std::min)(text.size(), limit);
   for (int back = 0; back < 3 && cut > 0 && cut < text.size() &&
                      (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80;
        ++back)  // at most 3: a UTF-8 character has at most 3 continuation bytes
     --cut;
-  const std::string_view kept = text.substr(0, cut);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   std::string out;
-  out.reserve(kept.size());
-  for (std::size_t i = 0; i < kept.size(); ++i) {
-    const auto c = static_cast<unsigned char>(kept[i]);
-    const auto next = i + 1 < kept.size() ? static_cast<unsigned char>(kept[i + 1]) : 0;
-    if (c < 0x20 || c == 0x7f) {
-      out += '?';
-    } else if (c == 0xC2 && next >= 0x80 && next <= 0x9F) {  // C1: U+0080-U+009F
-      out += '?';
-      i += 1;
-    } else if (c == 0xE2 && next == 0x80 && i + 2 < kept.size() &&
-               (static_cast<unsigned char>(kept[i + 2]) | 1) == 0xA9) {  // U+2028, U+2029
-      out += '?';
-      i += 2;
-    } else {
-      out += static_cast<char>(c);
+  out.reserve(cut);
+  for (std::size_t i = 0; i < cut;) {
+    const unsigned char c = bytes[i];
+    if (c < 0x80) {
+      out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
+      ++i;
+      continue;
     }
+    const std::size_t length = utf8_sequence_length(bytes + i, cut - i);  // 0: not UTF-8
+    const bool control = length == 0 || (c == 0xC2 && bytes[i + 1] <= 0x9F) ||
+                         (c == 0xE2 && bytes[i + 1] == 0x80 && (bytes[i + 2] | 1) == 0xA9);
+    if (control)
+      out += '?';
+    else
+      out.append(text.data() + i, length);
+    i += length == 0 ? 1 : length;
   }
   return out;
 }
 
-/// "scheme://host[:port]" of an absolute URL, fit for an error message: no user info (it may
-/// hold a password), path or query; std::nullopt when `url` names no scheme.
+/// Whether `text` is a URL scheme (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )) of at
+/// most 16 characters.
+inline bool is_url_scheme(std::string_view text) noexcept {
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (text.empty() || text.size() > 16 || !alpha(text.front())) return false;
+  for (char c : text)
+    if (!alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
+  return true;
+}
+
+/// "scheme://host[:port]" (or "//host[:port]") of a URL, fit for an error message: no user info
+/// (it may hold a password), path or query; std::nullopt when `url` is relative (names no host).
+/// The host is never cut (so that a secret in it is redacted whole): one longer than any host
+/// name can be is left out.
 inline std::optional<std::string> printable_origin(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::nullopt;
-  auto authority = url.substr(scheme_end + 3);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
+  std::string origin;
+  std::string_view rest;
+  if (url.substr(0, 2) == "//") {  // scheme-relative: another host all the same
+    origin = "//";
+    rest = url.substr(2);
+  } else {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos || !is_url_scheme(url.substr(0, scheme_end)))
+      return std::nullopt;
+    origin = std::string(url.substr(0, scheme_end + 3));
+    rest = url.substr(scheme_end + 3);
+  }
+  auto authority = rest.substr(0, rest.find_first_of("/?#\\"));
   const auto at = authority.rfind('@');
   if (at != std::string_view::npos) authority.remove_prefix(at + 1);
-  return printable(url.substr(0, scheme_end + 3), 20) + printable(authority);
+  constexpr std::size_t kLongestAuthority = 262;  // 253 for the name, ":65535", brackets
+  if (authority.size() > kLongestAuthority) return origin + "(a host name too long to show)";
+  return origin + printable(authority, kLongestAuthority);
 }
 
 /// Replaces every occurrence of `secret` in `text`.

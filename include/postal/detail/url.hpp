@@ -21,6 +21,26 @@ inline std::string_view url_authority(std::string_view url) noexcept {
   return authority.substr(0, authority.find_first_of("/?#"));
 }
 
+/// Whether `text` may be the inside of "[...]": hex digits, ':' and '.' (an embedded IPv4
+/// address), at least one ':', and an optional zone ("%25eth0") of unreserved characters.
+inline bool is_ipv6_text(std::string_view text) noexcept {
+  const auto zone = text.find('%');
+  const std::string_view address = text.substr(0, zone);
+  if (address.find(':') == std::string_view::npos) return false;
+  for (char c : address)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+          c == '.'))
+      return false;
+  if (zone == std::string_view::npos) return true;
+  const std::string_view name = text.substr(zone + 1);
+  if (name.size() < 2) return false;
+  for (char c : name)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+          c == '.' || c == '_' || c == '~' || c == '%'))
+      return false;
+  return true;
+}
+
 /// The parts of "host[:port]" or "[IPv6 address][:port]".
 struct HostPort {
   std::string_view host;  ///< brackets kept for an IPv6 address
@@ -34,9 +54,12 @@ inline std::optional<std::string> split_host_port(std::string_view authority, Ho
   if (!authority.empty() && authority.front() == '[') {  // [IPv6 address]
     const auto close = authority.find(']');
     if (close == std::string_view::npos) return "its IPv6 address has no closing ]";
+    if (!is_ipv6_text(authority.substr(1, close - 1))) return "its IPv6 address is not one";
     port_at = close + 1 == authority.size() ? std::string_view::npos : close + 1;
     if (port_at != std::string_view::npos && authority[port_at] != ':')
       return "it has text after the IPv6 address";
+  } else if (authority.find_first_of("[]") != std::string_view::npos) {
+    return "it has a bracket outside an IPv6 address";
   }
   out.host = authority.substr(0, port_at);
   out.port.reset();
