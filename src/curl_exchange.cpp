@@ -418,12 +418,13 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
   }
 
   const SendState state = failure_state(code);
-  // libcurl refuses a response header line over 100 KiB before handing it over, and calls that
-  // CURLE_OUT_OF_MEMORY with no detail: "Out of memory" alone would send the reader the wrong way.
-  if (code == CURLE_OUT_OF_MEMORY && in_headers_)
+  // libcurl refuses a response status or header line over 100 KiB before handing it over, and
+  // calls that CURLE_OUT_OF_MEMORY with no detail: "Out of memory" alone would mislead.
+  if (code == CURLE_OUT_OF_MEMORY && !nothing_written() && !body_started_)
     return error(ErrorCode::ResponseTooLarge, state,
-                 "libcurl stopped reading the response headers (it reports \"out of memory\" for a "
-                 "header line over its 100 KiB limit); the request may have reached the server");
+                 "libcurl stopped reading the response before its body (it reports \"out of "
+                 "memory\" for a status or header line over its 100 KiB limit); the request may "
+                 "have reached the server");
   std::string what;
   if (code == CURLE_SEND_FAIL_REWIND || (code == CURLE_ABORTED_BY_CALLBACK && resend_refused_)) {
     // on_seek or on_prereq refused libcurl's own resend
@@ -452,19 +453,18 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
 // CURLINFO_REQUEST_SIZE (libcurl 7.88) counts only what the first write took, so a request
 // whose first write would block (EAGAIN) and that libcurl sent later reads as 0 bytes.
 SendState CurlExchange::failure_state(CURLcode code) const {
-  bool nothing_written = false;
-  if (prereq_set_) {
-    nothing_written = prereq_calls_ == 0;
-  } else {  // GET/HEAD (repeating them is harmless), or libcurl < 7.80 (the body goes through
-            // on_read)
-    long written = -1;  // request bytes written to the socket, summed over libcurl's retries
-    if (curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &written) != CURLE_OK) written = -1;
-    nothing_written = written == 0 && body_offset_ == 0;
-  }
-  if (nothing_written && !resend_refused_ &&
+  if (nothing_written() && !resend_refused_ &&
       (curl_code_proves_not_sent(code) || code == CURLE_OPERATION_TIMEDOUT))
     return SendState::NotSent;
   return SendState::MaybeSent;
+}
+
+bool CurlExchange::nothing_written() const {
+  if (prereq_set_) return prereq_calls_ == 0;
+  // GET/HEAD (repeating them is harmless), or libcurl < 7.80 (the body goes through on_read)
+  long written = -1;  // request bytes written to the socket, summed over libcurl's retries
+  if (curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &written) != CURLE_OK) written = -1;
+  return written == 0 && body_offset_ == 0;
 }
 
 // Counts received bytes against options.max_response_bytes; false (and too_large_) beyond it.
@@ -495,6 +495,7 @@ std::size_t CurlExchange::on_body(char* data, std::size_t size, std::size_t coun
   auto* exchange = static_cast<CurlExchange*>(self);
   const std::size_t length = size * count;
   if (!exchange->take_response_bytes(length)) return 0;
+  exchange->body_started_ = true;
   try {
     exchange->response_.body.append(data, length);
     return length;
@@ -540,12 +541,10 @@ void CurlExchange::header_line(std::string_view line) {
     response_.headers = Headers();
     response_.headers.reserve(kExpectedResponseHeaders);
     has_pending_ = false;
-    in_headers_ = true;
     return;
   }
   const bool continuation = !line.empty() && (line.front() == ' ' || line.front() == '\t');
   line = trim(line);
-  if (line.empty() && !continuation) in_headers_ = false;  // the blank line that ends them
   if (continuation && has_pending_) {  // obsolete line folding: part of the previous value
     if (!line.empty()) pending_value_.append(" ").append(line);
     return;

@@ -119,6 +119,8 @@ class CurlExchange {
   void header_line(std::string_view line);
   void flush_pending_header();
   SendState failure_state(CURLcode code) const;
+  /// Whether no byte of the request provably reached the socket, in any attempt.
+  bool nothing_written() const;
 
   const HttpRequest* request_;
   const CurlConfig* config_;
@@ -129,9 +131,9 @@ class CurlExchange {
   std::string pending_name_;  // the last header field, kept open for obs-fold continuations
   std::string pending_value_;
   bool has_pending_ = false;
-  bool in_headers_ = false;      // a status line came, the blank line that ends its headers not yet
-  std::size_t body_offset_ = 0;  // request body bytes handed to libcurl, in all attempts
+  std::size_t body_offset_ = 0;     // request body bytes handed to libcurl, in all attempts
   std::size_t response_bytes_ = 0;  // header and body bytes received, against the limit
+  bool body_started_ = false;       // on_body was called: the response's headers had ended
   bool too_large_ = false;          // the response exceeded options.max_response_bytes
   bool callback_failed_ = false;    // a callback could not allocate; the transfer was aborted
   int prereq_calls_ = 0;            // requests libcurl was about to write (on_prereq)

@@ -324,6 +324,8 @@ TEST_CASE("base_url with http and a port is accepted") {
   SECTION("IPv6 address") { base_url = "http://[::1]:5000"; }
   SECTION("IPv6 address with an IPv4 tail") { base_url = "https://[::ffff:192.0.2.1]"; }
   SECTION("IPv6 address with a zone") { base_url = "http://[fe80::1%25eth0]:5000"; }
+  SECTION("IPv6 address with a zone index") { base_url = "http://[fe80::1%1]:5000"; }
+  SECTION("IPv6 address with an escaped zone index") { base_url = "http://[fe80::1%251]"; }
   SECTION("host name and path") { base_url = "http://postal.internal:65535/postal"; }
   Harness h(base_url);
   h.transport->push(postal_test::success_response(kMessageOnly));
@@ -561,6 +563,7 @@ TEST_CASE("an unusable base_url makes every call fail before sending") {
   SECTION("empty IPv6 address") { base_url = "http://[]:8080"; }
   SECTION("IPv6 address that is not one") { base_url = "http://[postal.example.com]"; }
   SECTION("bracket outside an IPv6 address") { base_url = "http://postal]example.com"; }
+  SECTION("empty IPv6 zone") { base_url = "http://[fe80::1%25]"; }
   Harness h(base_url);
   const auto refused = h.client.get_message(1);
   REQUIRE_FALSE(refused.has_value());

@@ -176,6 +176,11 @@ TEST_CASE("a redirect says where it points, without user info or path, and is no
   CHECK(answer(302, "/login?next=https://postal.example.com/api") == answer(302, "/login"));
   CHECK(answer(302, "/session/new?key=ApiKeyForEnvelopeTests1&return_to=https://x") ==
         answer(302, "/login"));
+  // User info is dropped at the last '@' before the path, a backslash in it included (libcurl
+  // reads "pa\ss" as the password).
+  CHECK(contains(answer(301, "https://deploy:s3cr\\et-pass@postal.example.com/x"),
+                 "a redirect to https://postal.example.com,"));
+  CHECK_FALSE(contains(answer(301, "https://deploy:s3cr\\et-pass@postal.example.com/x"), "s3cr"));
   // Scheme-relative: another host.
   CHECK(contains(answer(301, "//other.example.net/api/v1"), "a redirect to //other.example.net,"));
   // Raw bytes from the header: a bare C1 byte (NEL, CSI in Latin-1) or broken UTF-8 is '?'.

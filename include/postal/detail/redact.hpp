@@ -79,7 +79,7 @@ inline std::optional<std::string> printable_origin(std::string_view url) {
     origin = std::string(url.substr(0, scheme_end + 3));
     rest = url.substr(scheme_end + 3);
   }
-  auto authority = rest.substr(0, rest.find_first_of("/?#\\"));
+  auto authority = rest.substr(0, rest.find_first_of("/?#"));  // as libcurl reads it
   const auto at = authority.rfind('@');
   if (at != std::string_view::npos) authority.remove_prefix(at + 1);
   constexpr std::size_t kLongestAuthority = 262;  // 253 for the name, ":65535", brackets

@@ -22,21 +22,24 @@ inline std::string_view url_authority(std::string_view url) noexcept {
 }
 
 /// Whether `text` may be the inside of "[...]": hex digits, ':' and '.' (an embedded IPv4
-/// address), at least one ':', and an optional zone ("%25eth0") of unreserved characters.
+/// address), at least one ':', and an optional zone of 1 to 15 characters after '%' or "%25"
+/// ("%25eth0", "%eth0", "%1"), as libcurl reads it.
 inline bool is_ipv6_text(std::string_view text) noexcept {
-  const auto zone = text.find('%');
-  const std::string_view address = text.substr(0, zone);
+  const auto percent = text.find('%');
+  const std::string_view address = text.substr(0, percent);
   if (address.find(':') == std::string_view::npos) return false;
   for (char c : address)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
           c == '.'))
       return false;
-  if (zone == std::string_view::npos) return true;
-  const std::string_view name = text.substr(zone + 1);
-  if (name.size() < 2) return false;
-  for (char c : name)
+  if (percent == std::string_view::npos) return true;
+  std::string_view zone = text.substr(percent + 1);
+  if (zone.substr(0, 2) == "25")
+    zone.remove_prefix(2);  // "%25" is an escaped '%', as libcurl reads it
+  if (zone.empty() || zone.size() > 15) return false;
+  for (char c : zone)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-          c == '.' || c == '_' || c == '~' || c == '%'))
+          c == '.' || c == '_' || c == '~' || c == ':'))
       return false;
   return true;
 }
