@@ -830,3 +830,18 @@ TEST_CASE("curl transport: a response header line over libcurl's limit is not 'O
   CHECK(reply.error().send_state == SendState::MaybeSent);
   CHECK(reply.error().message.find("response headers") != std::string::npos);
 }
+
+TEST_CASE("curl transport: user info in the request URL never reaches an error message") {
+  // libcurl reads "s3cr\et-pass" as the password (a backslash does not end the user info).
+  const std::string port = std::to_string(RawHttpServer::refused_port());
+  for (const std::string& url : {"http://deploy:s3cr\\et-pass@127.0.0.1:" + port + "/x",
+                                 "http://deploy:s3cr3t-pass@127.0.0.1:" + port + "/x"}) {
+    HttpRequest request = post_to(url);
+    auto reply = postal::make_curl_transport()->send(request);
+    REQUIRE_FALSE(reply.has_value());
+    INFO(reply.error().describe());
+    CHECK(reply.error().message.find("s3cr") == std::string::npos);
+    CHECK(reply.error().message.find("deploy") == std::string::npos);
+    CHECK(reply.error().message.find("POST http://127.0.0.1:" + port + ": ") == 0);
+  }
+}
