@@ -417,10 +417,12 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
     return std::move(response_);
   }
 
-  const SendState state = failure_state(code);
+  const bool unsent = nothing_written();
+  const SendState state = failure_state(code, unsent);
   // libcurl refuses a response status or header line over 100 KiB before handing it over, and
-  // calls that CURLE_OUT_OF_MEMORY with no detail: "Out of memory" alone would mislead.
-  if (code == CURLE_OUT_OF_MEMORY && !nothing_written() && !body_started_)
+  // calls that CURLE_OUT_OF_MEMORY with no detail: "Out of memory" alone would mislead. (No
+  // body byte arrived yet: on_body is never called with nothing.)
+  if (code == CURLE_OUT_OF_MEMORY && !unsent && response_.body.empty())
     return error(ErrorCode::ResponseTooLarge, state,
                  "libcurl stopped reading the response before its body (it reports \"out of "
                  "memory\" for a status or header line over its 100 KiB limit); the request may "
@@ -449,16 +451,16 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
 // NotSent only when no request byte was written in any attempt: libcurl retries a request on a
 // new connection by itself when a reused one dies, and the final code (e.g. a refused reconnect)
 // then says nothing about the first attempt, which the server may have processed.
-// With on_prereq set, the request counts as written once libcurl was about to write it:
-// CURLINFO_REQUEST_SIZE (libcurl 7.88) counts only what the first write took, so a request
-// whose first write would block (EAGAIN) and that libcurl sent later reads as 0 bytes.
-SendState CurlExchange::failure_state(CURLcode code) const {
-  if (nothing_written() && !resend_refused_ &&
+SendState CurlExchange::failure_state(CURLcode code, bool unsent) const {
+  if (unsent && !resend_refused_ &&
       (curl_code_proves_not_sent(code) || code == CURLE_OPERATION_TIMEDOUT))
     return SendState::NotSent;
   return SendState::MaybeSent;
 }
 
+// With on_prereq set, the request counts as written once libcurl was about to write it:
+// CURLINFO_REQUEST_SIZE (libcurl 7.88) counts only what the first write took, so a request
+// whose first write would block (EAGAIN) and that libcurl sent later reads as 0 bytes.
 bool CurlExchange::nothing_written() const {
   if (prereq_set_) return prereq_calls_ == 0;
   // GET/HEAD (repeating them is harmless), or libcurl < 7.80 (the body goes through on_read)
@@ -495,7 +497,6 @@ std::size_t CurlExchange::on_body(char* data, std::size_t size, std::size_t coun
   auto* exchange = static_cast<CurlExchange*>(self);
   const std::size_t length = size * count;
   if (!exchange->take_response_bytes(length)) return 0;
-  exchange->body_started_ = true;
   try {
     exchange->response_.body.append(data, length);
     return length;

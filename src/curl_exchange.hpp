@@ -118,7 +118,8 @@ class CurlExchange {
   bool take_response_bytes(std::size_t length) noexcept;
   void header_line(std::string_view line);
   void flush_pending_header();
-  SendState failure_state(CURLcode code) const;
+  /// NotSent or MaybeSent for a transfer that ended with `code`; `unsent`: nothing_written().
+  SendState failure_state(CURLcode code, bool unsent) const;
   /// Whether no byte of the request provably reached the socket, in any attempt.
   bool nothing_written() const;
 
@@ -133,7 +134,6 @@ class CurlExchange {
   bool has_pending_ = false;
   std::size_t body_offset_ = 0;     // request body bytes handed to libcurl, in all attempts
   std::size_t response_bytes_ = 0;  // header and body bytes received, against the limit
-  bool body_started_ = false;       // on_body was called: the response's headers had ended
   bool too_large_ = false;          // the response exceeded options.max_response_bytes
   bool callback_failed_ = false;    // a callback could not allocate; the transfer was aborted
   int prereq_calls_ = 0;            // requests libcurl was about to write (on_prereq)
