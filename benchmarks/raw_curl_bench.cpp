@@ -12,12 +12,22 @@
 // requests) opens the connections first. Besides secs and rps, the RESULT line reports the HTTP
 // version of the last response (http=1.1 or http=2) and the connections opened in the timed part.
 //
-// Two switches (environment, seq mode only) add back one thing the SDK does per request, to
-// attribute a gap between the SDK and this baseline:
-//   BENCH_RAW_READFUNCTION=1   the body goes through CURLOPT_READFUNCTION (as the SDK's, which
-//                              refuses libcurl's own resend) instead of CURLOPT_POSTFIELDS
-//   BENCH_RAW_DUMP_JSON=1      the body is built for every request (postal::to_json + dump)
+// Switches (environment) add back one thing the SDK does per request, to attribute a gap between
+// the SDK and this baseline:
+//   BENCH_RAW_READFUNCTION=1   (seq) the body goes through CURLOPT_READFUNCTION (as the SDK's,
+//                              which refuses libcurl's own resend) instead of CURLOPT_POSTFIELDS
+//   BENCH_RAW_DUMP_JSON=1      (seq) the body is built for every request (postal::to_json + dump)
+//   BENCH_RAW_SDK_WORK=1       (multi) the SDK's own work per request, done where a streaming
+//                              send_many would do it: each body encoded by the SDK's encoder
+//                              (from its own SendMessageRequest of a vector of N) into its
+//                              transfer's buffer just before the transfer starts, and each answer
+//                              read by the SDK's decoder as soon as the transfer ends. No
+//                              CurlExchange, no windows, no worker thread: what send_many could
+//                              reach if it fed the transport one request at a time.
 #include "send_bench_common.hpp"
+
+#include <postal/detail/envelope.hpp>
+#include <postal/detail/send_body.hpp>
 
 #include <curl/curl.h>
 
@@ -44,6 +54,7 @@ struct Settings {
   curl_slist* headers = nullptr;
   bool read_function = false;  // BENCH_RAW_READFUNCTION
   bool dump_json = false;      // BENCH_RAW_DUMP_JSON
+  bool sdk_work = false;       // BENCH_RAW_SDK_WORK
 };
 
 bool env_flag(const char* name) {
@@ -69,6 +80,8 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
 struct Transfer {
   CURL* easy = nullptr;
   std::string response;
+  std::string body;     // BENCH_RAW_SDK_WORK: this transfer's request body
+  std::string scratch;  // BENCH_RAW_SDK_WORK: the encoder's buffer
 };
 
 void setup(Transfer& transfer, const Settings& settings, bool pipewait) {
@@ -161,8 +174,30 @@ void run_seq(const Settings& settings, std::size_t n) {
   curl_easy_cleanup(transfer.easy);
 }
 
-/// Runs `count` requests keeping every transfer slot busy; the connections opened.
-long run_batch(CURLM* multi, std::vector<Transfer>& slots, std::size_t count) {
+/// BENCH_RAW_SDK_WORK: the body of `message`, encoded by the SDK into the transfer's buffer.
+void encode_body(Transfer& transfer, const postal::SendMessageRequest& message) {
+  if (postal::detail::write_body(message, transfer.scratch, transfer.body))
+    bench::die(kProgram, "the SDK refused the benchmark message");
+  curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDS, transfer.body.c_str());
+  curl_easy_setopt(transfer.easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(transfer.body.size()));
+}
+
+/// BENCH_RAW_SDK_WORK: exits unless the SDK reads the answer as the stand-in's (one message).
+void decode_answer(Transfer& transfer, std::size_t index) {
+  postal::HttpResponse response;
+  response.status = 200;  // check() has seen it
+  response.body = std::move(transfer.response);
+  const auto sent = postal::detail::decode_send_result_fast(response);
+  if (!sent || sent->messages.size() != 1)
+    bench::die(kProgram, "the SDK could not read answer " + std::to_string(index));
+  transfer.response = std::move(response.body);
+}
+
+/// Runs `count` requests keeping every transfer slot busy; the connections opened. With
+/// `messages` (BENCH_RAW_SDK_WORK), request i's body is messages[i] encoded by the SDK.
+long run_batch(CURLM* multi, std::vector<Transfer>& slots, std::size_t count,
+               const std::vector<postal::SendMessageRequest>* messages) {
   std::vector<Transfer*> idle;
   for (auto& slot : slots) idle.push_back(&slot);
   std::size_t started = 0;
@@ -173,6 +208,7 @@ long run_batch(CURLM* multi, std::vector<Transfer>& slots, std::size_t count) {
       Transfer* transfer = idle.back();
       idle.pop_back();
       transfer->response.clear();
+      if (messages != nullptr) encode_body(*transfer, (*messages)[started]);
       if (curl_multi_add_handle(multi, transfer->easy) != CURLM_OK)
         bench::die(kProgram, "curl_multi_add_handle failed");
       ++started;
@@ -191,6 +227,7 @@ long run_batch(CURLM* multi, std::vector<Transfer>& slots, std::size_t count) {
       curl_easy_getinfo(easy, CURLINFO_PRIVATE, &slot);
       auto* transfer = static_cast<Transfer*>(slot);
       check(*transfer, result, done);
+      if (messages != nullptr) decode_answer(*transfer, done);
       opened += connects(easy);
       curl_multi_remove_handle(multi, easy);
       idle.push_back(transfer);
@@ -209,14 +246,18 @@ void run_multi(const Settings& settings, std::size_t n, std::size_t concurrency)
   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(concurrency));
   std::vector<Transfer> slots(concurrency);
   for (auto& slot : slots) setup(slot, settings, true);
-  run_batch(multi, slots, 4 * concurrency);  // warm-up: opens the connections
+  std::vector<postal::SendMessageRequest> messages;  // BENCH_RAW_SDK_WORK, made before timing
+  if (settings.sdk_work) messages.assign(std::max(n, 4 * concurrency), bench::message());
+  const auto* sdk = settings.sdk_work ? &messages : nullptr;
+  run_batch(multi, slots, 4 * concurrency, sdk);  // warm-up: opens the connections
   bench::Stopwatch timed;
-  const long opened = run_batch(multi, slots, n);
+  const long opened = run_batch(multi, slots, n, sdk);
   timed.stop();
   const double secs = timed.seconds();
-  std::printf("RESULT mode=multi n=%zu concurrency=%zu secs=%.3f rps=%.1f%s http=%s connects=%ld\n",
-              n, concurrency, secs, static_cast<double>(n) / secs, timed.per_request(n).c_str(),
-              http_version(slots[0].easy), opened);
+  std::printf(
+      "RESULT mode=multi n=%zu concurrency=%zu secs=%.3f rps=%.1f%s http=%s connects=%ld%s\n", n,
+      concurrency, secs, static_cast<double>(n) / secs, timed.per_request(n).c_str(),
+      http_version(slots[0].easy), opened, settings.sdk_work ? " sdk_work=1" : "");
   for (auto& slot : slots) curl_easy_cleanup(slot.easy);
   curl_multi_cleanup(multi);
 }
@@ -245,6 +286,7 @@ int main(int argc, char** argv) {
   settings.body = bench::message_json();
   settings.read_function = env_flag("BENCH_RAW_READFUNCTION");
   settings.dump_json = env_flag("BENCH_RAW_DUMP_JSON");
+  settings.sdk_work = env_flag("BENCH_RAW_SDK_WORK");
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) bench::die(kProgram, "curl_global_init");
   const std::string key_header = std::string("X-Server-API-Key: ") + bench::kApiKey;
   for (const char* line : {"Content-Type: application/json", "Accept: application/json",

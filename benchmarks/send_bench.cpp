@@ -11,7 +11,9 @@
 //   send_bench send-all   BASE_URL N MAX_IN_FLIGHT [CA_FILE]
 //       diagnostic: the libcurl transport alone, one Transport::send_all of N pre-built requests
 //       (no JSON encoding, no send_many windows, only the HTTP status checked), to tell the
-//       transport's share of a gap
+//       transport's share of a gap. With BENCH_SEND_ALL_CHUNK=K: ceil(N/K) send_all calls over one
+//       vector of K requests, reused (its memory stays warm; every call ends with its last
+//       transfers, as a send_many window does), to tell the share of cold request memory
 //   send_bench send-seq   BASE_URL N [CA_FILE]
 //       diagnostic: the libcurl transport alone, N sequential Transport::send of one pre-built
 //       request
@@ -133,7 +135,23 @@ void run_send_all(const postal::Client& client, const std::string& base_url, std
     return timed;
   };
   run(4 * max_in_flight);  // warm-up
-  bench::print_throughput("send-all", n, max_in_flight, run(n));
+  const char* chunk_env = std::getenv("BENCH_SEND_ALL_CHUNK");
+  if (chunk_env == nullptr) {
+    bench::print_throughput("send-all", n, max_in_flight, run(n));
+    return;
+  }
+  const std::size_t chunk = bench::parse_count(kProgram, chunk_env, "BENCH_SEND_ALL_CHUNK");
+  const std::vector<postal::HttpRequest> requests(chunk, request);
+  bench::Stopwatch timed;
+  for (std::size_t sent = 0; sent < n; sent += chunk) {
+    const auto responses = client.transport()->send_all(requests, max_in_flight);
+    if (responses.size() != chunk) bench::die(kProgram, "send_all lost results");
+    for (std::size_t i = 0; i < chunk; ++i) check_status(responses[i], sent + i);
+  }
+  timed.stop();
+  const std::size_t sent = (n + chunk - 1) / chunk * chunk;
+  bench::print_throughput(("send-all-chunk" + std::to_string(chunk)).c_str(), sent, max_in_flight,
+                          timed);
 }
 
 void run_rss_seq(const postal::Client& client, std::size_t n) {
