@@ -427,6 +427,15 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
                  "libcurl stopped reading the response before its body (it reports \"out of "
                  "memory\" for a status or header line over its 100 KiB limit); the request may "
                  "have reached the server");
+  if (headers_over_curl_limit(code)) {
+    std::string what =
+        "libcurl stopped reading the response: its header lines exceeded libcurl's "
+        "limit of 300 KiB in all";
+    const std::string_view detail = trim(error_buffer_);
+    if (!detail.empty()) what.append(" (").append(printable(detail, 300)).append(")");
+    return error(ErrorCode::ResponseTooLarge, state,
+                 what + "; the request may have reached the server");
+  }
   std::string what;
   if (code == CURLE_SEND_FAIL_REWIND || (code == CURLE_ABORTED_BY_CALLBACK && resend_refused_)) {
     // on_seek or on_prereq refused libcurl's own resend
@@ -446,6 +455,17 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
                          : code == CURLE_URL_MALFORMAT    ? ErrorCode::InvalidArgument
                                                           : ErrorCode::Transport;
   return error(kind, state, what);
+}
+
+// libcurl refuses a response whose header lines add up to over 300 KiB: CURLE_TOO_LARGE from 8.6,
+// before that CURLE_RECV_ERROR with this message (the only one that starts so).
+bool CurlExchange::headers_over_curl_limit(CURLcode code) const noexcept {
+#if LIBCURL_VERSION_NUM >= 0x080600
+  if (code == CURLE_TOO_LARGE) return true;
+#endif
+  constexpr std::string_view kMessage = "Too large response headers";
+  return code == CURLE_RECV_ERROR &&
+         std::string_view(error_buffer_).substr(0, kMessage.size()) == kMessage;
 }
 
 // NotSent only when no request byte was written in any attempt: libcurl retries a request on a

@@ -122,6 +122,8 @@ class CurlExchange {
   SendState failure_state(CURLcode code, bool unsent) const;
   /// Whether no byte of the request provably reached the socket, in any attempt.
   bool nothing_written() const;
+  /// Whether libcurl ended the transfer because the response's header lines were over its limit.
+  bool headers_over_curl_limit(CURLcode code) const noexcept;
 
   const HttpRequest* request_;
   const CurlConfig* config_;

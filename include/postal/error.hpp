@@ -27,7 +27,8 @@ enum class ErrorCode {
   UnknownKey,        ///< webhook: the KID header names no key we hold
   Replay,            ///< webhook: stale timestamp or uuid already seen
   Aborted,           ///< send_many: not attempted, because the batch stopped early (NotSent)
-  ResponseTooLarge,  ///< the response exceeded CurlOptions::max_response_bytes (MaybeSent)
+  ResponseTooLarge,  ///< the response exceeded CurlOptions::max_response_bytes or libcurl's
+                     ///< header limits (MaybeSent)
 };
 
 /// Whether a failed request may have created mail on the server.

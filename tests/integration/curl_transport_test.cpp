@@ -80,6 +80,14 @@ HttpRequest post_to(const std::string& url, std::chrono::milliseconds timeout = 
   return request;
 }
 
+// post_to's request, as a POST or as a GET (without the body).
+HttpRequest post_or_get(const std::string& url, const std::string& method) {
+  HttpRequest request = post_to(url);
+  request.method = method;
+  if (method == "GET") request.body.clear();
+  return request;
+}
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -574,9 +582,7 @@ TEST_CASE(
       HangUpServer hang_up(2, true);
       RawHttpServer& server = hang_up.server();
       auto transport = postal::make_curl_transport();
-      HttpRequest request = post_to(server.url("/second"));
-      request.method = method;
-      if (request.method == "GET") request.body.clear();
+      HttpRequest request = post_or_get(server.url("/second"), method);
       REQUIRE(send_one(*transport, post_to(server.url("/first")), batch).has_value());
       auto second = send_one(*transport, request, batch);
       server.stop();
@@ -799,9 +805,7 @@ TEST_CASE("curl transport: a response header line over libcurl's limit is not 'O
       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 " + huge + "\r\nContent-Length: 0\r\n\r\n");
   for (const RawHttpServer* server : {&huge_line, &huge_status, &huge_after_continue}) {
     for (const char* method : {"POST", "GET"}) {
-      postal::HttpRequest request = post_to(server->url());
-      request.method = method;
-      if (request.method == "GET") request.body.clear();
+      HttpRequest request = post_or_get(server->url(), method);
       auto reply = postal::make_curl_transport()->send(request);
       REQUIRE_FALSE(reply.has_value());
       INFO(method << ": " << reply.error().describe());
@@ -818,17 +822,24 @@ TEST_CASE("curl transport: a response header line over libcurl's limit is not 'O
       }
     }
   }
+}
 
-  // Over 300 KiB of headers in all: libcurl's own message says so.
+TEST_CASE("curl transport: response headers over libcurl's 300 KiB in all are ResponseTooLarge") {
+  // Lines of 1 KB each, so that no single line is over libcurl's 100 KiB line limit.
   std::string many_lines = "HTTP/1.1 200 OK\r\n";
   while (many_lines.size() < 400 * 1024)
     many_lines += "X-Filler: " + std::string(1000, 'f') + "\r\n";
   RawHttpServer many(Mode::ReplyAndClose, many_lines + "Content-Length: 0\r\n\r\n");
-  auto reply = postal::make_curl_transport()->send(post_to(many.url()));
-  REQUIRE_FALSE(reply.has_value());
-  INFO(reply.error().describe());
-  CHECK(reply.error().send_state == SendState::MaybeSent);
-  CHECK(reply.error().message.find("response headers") != std::string::npos);
+  for (const char* method : {"POST", "GET"}) {
+    HttpRequest request = post_or_get(many.url(), method);
+    auto reply = postal::make_curl_transport()->send(request);
+    REQUIRE_FALSE(reply.has_value());
+    INFO(method << ": " << reply.error().describe());
+    CHECK(reply.error().code == ErrorCode::ResponseTooLarge);
+    CHECK(reply.error().send_state == SendState::MaybeSent);
+    CHECK(reply.error().message.find("300 KiB") != std::string::npos);
+    CHECK(reply.error().message.find("may have reached the server") != std::string::npos);
+  }
 }
 
 TEST_CASE("curl transport: user info in the request URL never reaches an error message") {

@@ -177,6 +177,25 @@ TEST_CASE("retry over loopback: a response over the size cap fails cleanly and i
   CHECK(s.fake->request_count() == before + 1);
 }
 
+TEST_CASE("retry over loopback: a read whose headers pass libcurl's 300 KiB is not retried") {
+  // Before, this was a Transport error, which reads retry: three attempts for the same answer.
+  std::string headers;
+  while (headers.size() < 400 * 1024) headers += "X-Filler: " + std::string(1000, 'f') + "\r\n";
+  postal_support::RawHttpServer bloated(
+      postal_support::RawHttpServer::Mode::KeepAlive,
+      "HTTP/1.1 200 OK\r\n" + headers + "Content-Length: 2\r\n\r\n{}");
+  FakeClock clock;
+  postal::Client client(postal::ClientOptions{
+      bloated.url(""), kKey, 5s, postal::make_curl_transport(), clock.retry_options()});
+  auto message = client.get_message(1);
+  REQUIRE_FALSE(message.has_value());
+  INFO(message.error().describe());
+  CHECK(message.error().code == ErrorCode::ResponseTooLarge);
+  CHECK(message.error().attempts == 1);
+  CHECK(bloated.request_count() == 1);
+  CHECK(clock.sleeps().empty());
+}
+
 TEST_CASE("redirect over loopback: a send answered 301 is not followed, and the error says where") {
   // An http:// base_url that the server sends to https:// is the usual cause.
   Served s;  // where the redirect points: must see no request, and no API key
