@@ -196,6 +196,26 @@ class SendAnswerReader {
     }
   }
 
+  /// A string token, as `string` reads it, viewed where it is: in the input when it holds no
+  /// escape and no byte from 0x80 up (nothing to decode or check), else decoded into `storage`.
+  /// The view lives as long as the input and `storage`, whichever it points into.
+  bool string_in_place(std::string_view& out, std::string& storage) {
+    skip_space();
+    if (p_ != end_ && *p_ == '"') {
+      const char* const start = p_ + 1;
+      const char* q = start;
+      while (q != end_ && plain(*q)) ++q;
+      if (q != end_ && *q == '"') {
+        out = std::string_view(start, static_cast<std::size_t>(q - start));
+        p_ = q + 1;
+        return true;
+      }
+    }
+    if (!string(storage)) return false;
+    out = storage;
+    return true;
+  }
+
   /// An integer token of at most 18 digits (no fraction, no exponent): what nlohmann reads as
   /// an integer that fits std::int64_t.
   bool integer(std::int64_t& out) noexcept {
@@ -218,8 +238,10 @@ class SendAnswerReader {
     skip_space();
     if (p_ == end_) return false;
     switch (*p_) {
-      case '"':
-        return string(scratch_);
+      case '"': {
+        std::string_view skipped;
+        return string_in_place(skipped, scratch_);
+      }
       case '{':
       case '[': {
         const char close = *p_ == '{' ? '}' : ']';
@@ -227,7 +249,8 @@ class SendAnswerReader {
         if (depth == 0) return false;
         if (take(close)) return true;
         do {
-          if (close == '}' && (!string(scratch_) || !take(':'))) return false;
+          std::string_view key;
+          if (close == '}' && (!string_in_place(key, scratch_) || !take(':'))) return false;
           if (!skip_value(depth - 1)) return false;
         } while (take(','));
         return take(close);
@@ -349,11 +372,12 @@ class SendAnswerReader {
 inline bool read_send_data(SendAnswerReader& in, SendResult& out) {
   if (!in.take('{')) return false;
   if (in.take('}')) return true;
-  std::string key;
+  std::string_view key;
+  std::string key_storage;  // a key with an escape, decoded
   bool have_message_id = false;
   bool have_messages = false;
   do {
-    if (!in.string(key) || !in.take(':')) return false;
+    if (!in.string_in_place(key, key_storage) || !in.take(':')) return false;
     if (key == "message_id") {
       if (have_message_id) return false;  // a repeated key: nlohmann keeps the last one
       have_message_id = true;
@@ -377,7 +401,7 @@ inline bool read_send_data(SendAnswerReader& in, SendResult& out) {
         bool have_token = false;
         if (in.take('}')) return false;  // no id: an error, which the slow path words
         do {
-          if (!in.string(key) || !in.take(':')) return false;
+          if (!in.string_in_place(key, key_storage) || !in.take(':')) return false;
           if (key == "id") {
             if (have_id || !in.integer(ref.id)) return false;
             have_id = true;
@@ -414,16 +438,17 @@ inline std::optional<SendResult> decode_send_result_fast(const HttpResponse& res
   SendAnswerReader in(response.body);
   SendResult result;
   if (!in.take('{')) return std::nullopt;
-  std::string key;
+  std::string_view key;
+  std::string storage;  // a key or status with an escape, decoded
   bool have_status = false;
   bool have_data = false;
   do {
-    if (!in.string(key) || !in.take(':')) return std::nullopt;
+    if (!in.string_in_place(key, storage) || !in.take(':')) return std::nullopt;
     if (key == "status") {
       if (have_status) return std::nullopt;
       have_status = true;
-      std::string status;
-      if (!in.string(status) || status != "success") return std::nullopt;
+      std::string_view status;
+      if (!in.string_in_place(status, storage) || status != "success") return std::nullopt;
     } else if (key == "data") {
       if (have_data) return std::nullopt;
       have_data = true;
