@@ -419,22 +419,21 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
 
   const bool unsent = nothing_written();
   const SendState state = failure_state(code, unsent);
-  // libcurl refuses a response status or header line over 100 KiB before handing it over, and
-  // calls that CURLE_OUT_OF_MEMORY with no detail: "Out of memory" alone would mislead. (No
-  // body byte arrived yet: on_body is never called with nothing.)
-  if (code == CURLE_OUT_OF_MEMORY && !unsent && response_.body.empty())
-    return error(ErrorCode::ResponseTooLarge, state,
-                 "libcurl stopped reading the response before its body (it reports \"out of "
-                 "memory\" for a status or header line over its 100 KiB limit); the request may "
-                 "have reached the server");
-  if (headers_over_curl_limit(code)) {
-    std::string what =
-        "libcurl stopped reading the response: its header lines exceeded libcurl's "
-        "limit of 300 KiB in all";
-    const std::string_view detail = trim(error_buffer_);
-    if (!detail.empty()) what.append(" (").append(printable(detail, 300)).append(")");
-    return error(ErrorCode::ResponseTooLarge, state,
-                 what + "; the request may have reached the server");
+  // libcurl refuses a response's head when a status or header line is over 100 KiB, or (from 8.3,
+  // and Debian's 7.88) its header lines over 300 KiB in all, before any body byte (on_body is
+  // never called with nothing). It reports the line as CURLE_OUT_OF_MEMORY with no detail
+  // ("Out of memory" alone would mislead), the total as CURLE_RECV_ERROR, and from 8.6 both as
+  // CURLE_TOO_LARGE.
+  if (!unsent && response_.body.empty()) {
+    if (code == CURLE_OUT_OF_MEMORY)
+      return error(ErrorCode::ResponseTooLarge, state,
+                   "libcurl stopped reading the response before its body (it reports \"out of "
+                   "memory\" for a status or header line over its 100 KiB limit); the request may "
+                   "have reached the server");
+    if (const auto what = head_over_curl_limit(code))
+      return error(ErrorCode::ResponseTooLarge, state,
+                   "libcurl stopped reading the response before its body: " + *what +
+                       "; the request may have reached the server");
   }
   std::string what;
   if (code == CURLE_SEND_FAIL_REWIND || (code == CURLE_ABORTED_BY_CALLBACK && resend_refused_)) {
@@ -457,15 +456,30 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
   return error(kind, state, what);
 }
 
-// libcurl refuses a response whose header lines add up to over 300 KiB: CURLE_TOO_LARGE from 8.6,
-// before that CURLE_RECV_ERROR with this message (the only one that starts so).
-bool CurlExchange::headers_over_curl_limit(CURLcode code) const noexcept {
+// What finish() says of a response head libcurl refused as too large (see there), or nothing.
+std::optional<std::string> CurlExchange::head_over_curl_limit(CURLcode code) const {
+  const std::string_view detail = trim(error_buffer_);
 #if LIBCURL_VERSION_NUM >= 0x080600
-  if (code == CURLE_TOO_LARGE) return true;
+  if (code == CURLE_TOO_LARGE)
+    return "its head is over libcurl's limits (100 KiB a status or header line, 300 KiB of "
+           "header lines in all)" +
+           (detail.empty() ? std::string() : " (" + printable(detail, 300) + ")");
 #endif
+  if (code != CURLE_RECV_ERROR) return std::nullopt;
   constexpr std::string_view kMessage = "Too large response headers";
-  return code == CURLE_RECV_ERROR &&
-         std::string_view(error_buffer_).substr(0, kMessage.size()) == kMessage;
+  if (detail.substr(0, kMessage.size()) == kMessage)
+    return "its header lines are over libcurl's limit of 300 KiB in all (" +
+           printable(detail, 300) + ")";
+  // libcurl keeps the first error message of a transfer: after its own resend of a GET on a new
+  // connection (the reused one died), that message is the first attempt's. Header bytes past the
+  // limit (libcurl counts the line it refuses) tell instead.
+  constexpr long kCurlMaxHeaderBytes = 300 * 1024;
+  long header_bytes = 0;
+  if (curl_easy_getinfo(handle_, CURLINFO_HEADER_SIZE, &header_bytes) == CURLE_OK &&
+      header_bytes > kCurlMaxHeaderBytes)
+    return "its header lines are over libcurl's limit of 300 KiB in all (" +
+           std::to_string(header_bytes) + " bytes)";
+  return std::nullopt;
 }
 
 // NotSent only when no request byte was written in any attempt: libcurl retries a request on a

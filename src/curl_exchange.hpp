@@ -122,8 +122,8 @@ class CurlExchange {
   SendState failure_state(CURLcode code, bool unsent) const;
   /// Whether no byte of the request provably reached the socket, in any attempt.
   bool nothing_written() const;
-  /// Whether libcurl ended the transfer because the response's header lines were over its limit.
-  bool headers_over_curl_limit(CURLcode code) const noexcept;
+  /// Why libcurl refused the response's head as too large, when `code` says it did.
+  std::optional<std::string> head_over_curl_limit(CURLcode code) const;
 
   const HttpRequest* request_;
   const CurlConfig* config_;

@@ -824,12 +824,16 @@ TEST_CASE("curl transport: a response header line over libcurl's limit is not 'O
   }
 }
 
+// An answer with 400 KiB of header lines of 1 KB each: over libcurl's 300 KiB in all, while no
+// line is over its 100 KiB a line.
+std::string answer_with_400_kib_of_headers() {
+  std::string answer = "HTTP/1.1 200 OK\r\n";
+  while (answer.size() < 400 * 1024) answer += "X-Filler: " + std::string(1000, 'f') + "\r\n";
+  return answer + "Content-Length: 0\r\n\r\n";
+}
+
 TEST_CASE("curl transport: response headers over libcurl's 300 KiB in all are ResponseTooLarge") {
-  // Lines of 1 KB each, so that no single line is over libcurl's 100 KiB line limit.
-  std::string many_lines = "HTTP/1.1 200 OK\r\n";
-  while (many_lines.size() < 400 * 1024)
-    many_lines += "X-Filler: " + std::string(1000, 'f') + "\r\n";
-  RawHttpServer many(Mode::ReplyAndClose, many_lines + "Content-Length: 0\r\n\r\n");
+  RawHttpServer many(Mode::ReplyAndClose, answer_with_400_kib_of_headers());
   for (const char* method : {"POST", "GET"}) {
     HttpRequest request = post_or_get(many.url(), method);
     auto reply = postal::make_curl_transport()->send(request);
@@ -840,6 +844,33 @@ TEST_CASE("curl transport: response headers over libcurl's 300 KiB in all are Re
     CHECK(reply.error().message.find("300 KiB") != std::string::npos);
     CHECK(reply.error().message.find("may have reached the server") != std::string::npos);
   }
+}
+
+TEST_CASE("curl transport: headers over 300 KiB after libcurl's own resend of a GET") {
+  // libcurl keeps the first error message of a transfer: here the reset of the reused
+  // connection, not the header limit that ends the resent request.
+  std::atomic<int> seen{0};
+  const std::string bloated = answer_with_400_kib_of_headers();
+  RawHttpServer server(Mode::KeepAlive, [&](const std::string&) -> std::string {
+    switch (++seen) {
+      case 1:
+        return RawHttpServer::response(200, "ok");
+      case 2:
+        return RawHttpServer::reset_reply();  // libcurl fails "connection reset", sends again
+      default:
+        return bloated;
+    }
+  });
+  auto transport = postal::make_curl_transport();
+  const HttpRequest get = post_or_get(server.url(), "GET");
+  REQUIRE(transport->send(get).has_value());
+  auto reply = transport->send(get);
+  REQUIRE_FALSE(reply.has_value());
+  INFO(reply.error().describe());
+  CHECK(server.request_count() == 3);  // libcurl's resend happened
+  CHECK(reply.error().code == ErrorCode::ResponseTooLarge);
+  CHECK(reply.error().send_state == SendState::MaybeSent);
+  CHECK(reply.error().message.find("300 KiB") != std::string::npos);
 }
 
 TEST_CASE("curl transport: user info in the request URL never reaches an error message") {

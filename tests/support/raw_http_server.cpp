@@ -173,6 +173,11 @@ void RawHttpServer::serve(int fd) {
     case Mode::KeepAlive:
       while (read_request(fd, buffer, request)) {
         const std::string reply = reply_for(request);
+        if (reply == reset_reply()) {
+          const linger reset{1, 0};
+          ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+          break;
+        }
         if (reply.empty() || !write_all(fd, reply)) break;
       }
       ::close(fd);
@@ -231,6 +236,11 @@ bool RawHttpServer::write_all(int fd, const std::string& bytes) {
 
 // Half-closes, then reads until the peer closes too, so unread bytes never turn the close into a
 // reset that could destroy the reply before the client reads it.
+const std::string& RawHttpServer::reset_reply() {
+  static const std::string reply = "(reset the connection)";
+  return reply;
+}
+
 void RawHttpServer::linger_close(int fd) {
   ::shutdown(fd, SHUT_WR);
   char sink[4096];

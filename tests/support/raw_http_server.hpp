@@ -29,7 +29,8 @@ class RawHttpServer {
   enum class Mode {
     ReplyAndClose,  ///< read one request, write the reply, close
     KeepAlive,      ///< answer every request and keep the connection open; an empty reply
-                    ///< closes it instead (the request was read in full, never answered)
+                    ///< closes it instead (the request was read in full, never answered), and
+                    ///< reset_reply() resets it (RST: the client reads "connection reset")
     NeverAnswer,    ///< read and record requests, never write; hold the connection open
     SpeakFirst,     ///< write the reply as soon as the connection is accepted, then close
   };
@@ -72,6 +73,8 @@ class RawHttpServer {
   static std::string target_of(const std::string& raw_request);
   /// The body of a raw request.
   static std::string body_of(const std::string& raw_request);
+  /// The reply that makes KeepAlive mode reset the connection (SO_LINGER 0) unanswered.
+  static const std::string& reset_reply();
   /// A loopback port that refuses connections (bound once, then released, never listened on).
   static int refused_port();
 
