@@ -466,19 +466,28 @@ std::optional<std::string> CurlExchange::head_over_curl_limit(CURLcode code) con
            (detail.empty() ? std::string() : " (" + printable(detail, 300) + ")");
 #endif
   if (code != CURLE_RECV_ERROR) return std::nullopt;
+  // The response's own status line was read: the head over the limit is not a proxy's answer to
+  // CONNECT (libcurl counts that one too, and a GET's request size includes the CONNECT's).
+  long status = 0;
+  if (curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status == 0)
+    return std::nullopt;
   constexpr std::string_view kMessage = "Too large response headers";
   if (detail.substr(0, kMessage.size()) == kMessage)
     return "its header lines are over libcurl's limit of 300 KiB in all (" +
            printable(detail, 300) + ")";
-  // libcurl keeps the first error message of a transfer: after its own resend of a GET on a new
+#if LIBCURL_VERSION_NUM < 0x080300
+  // Debian 12's 7.88 has the limit (a backport), on the header bytes of the whole transfer. libcurl
+  // keeps the first error message of a transfer: after its own resend of a GET on a new
   // connection (the reused one died), that message is the first attempt's. Header bytes past the
-  // limit (libcurl counts the line it refuses) tell instead.
+  // limit (libcurl counts the line it refuses) tell instead. (From 8.3 the limit is per attempt
+  // while CURLINFO_HEADER_SIZE still sums the transfer: no such inference there.)
   constexpr long kCurlMaxHeaderBytes = 300 * 1024;
   long header_bytes = 0;
   if (curl_easy_getinfo(handle_, CURLINFO_HEADER_SIZE, &header_bytes) == CURLE_OK &&
       header_bytes > kCurlMaxHeaderBytes)
     return "its header lines are over libcurl's limit of 300 KiB in all (" +
            std::to_string(header_bytes) + " bytes)";
+#endif
   return std::nullopt;
 }
 

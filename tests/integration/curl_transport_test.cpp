@@ -873,6 +873,23 @@ TEST_CASE("curl transport: headers over 300 KiB after libcurl's own resend of a 
   CHECK(reply.error().message.find("300 KiB") != std::string::npos);
 }
 
+TEST_CASE("curl transport: a proxy's CONNECT answer over 300 KiB is not the response") {
+  // The request never reached the server: not ResponseTooLarge (which would say it may have, and
+  // would not be retried), for a GET (whose request size counts the CONNECT) as for a POST.
+  std::string answer = "HTTP/1.1 200 Connection established\r\n";
+  while (answer.size() < 400 * 1024) answer += "X-Filler: " + std::string(1000, 'f') + "\r\n";
+  RawHttpServer proxy(Mode::ReplyAndClose, answer + "\r\n");
+  postal::CurlOptions options;
+  options.proxy = "http://127.0.0.1:" + std::to_string(proxy.port());
+  for (const char* method : {"GET", "POST"}) {
+    auto reply = postal::make_curl_transport(options)->send(
+        post_or_get("https://postal.example.invalid/api/v1/send/message", method));
+    REQUIRE_FALSE(reply.has_value());
+    INFO(method << ": " << reply.error().describe());
+    CHECK(reply.error().code == ErrorCode::Transport);
+  }
+}
+
 TEST_CASE("curl transport: user info in the request URL never reaches an error message") {
   // libcurl reads "s3cr\et-pass" as the password (a backslash does not end the user info).
   const std::string port = std::to_string(RawHttpServer::refused_port());

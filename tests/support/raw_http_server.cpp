@@ -234,13 +234,13 @@ bool RawHttpServer::write_all(int fd, const std::string& bytes) {
   return true;
 }
 
-// Half-closes, then reads until the peer closes too, so unread bytes never turn the close into a
-// reset that could destroy the reply before the client reads it.
 const std::string& RawHttpServer::reset_reply() {
   static const std::string reply = "(reset the connection)";
   return reply;
 }
 
+// Half-closes, then reads until the peer closes too, so unread bytes never turn the close into a
+// reset that could destroy the reply before the client reads it.
 void RawHttpServer::linger_close(int fd) {
   ::shutdown(fd, SHUT_WR);
   char sink[4096];

@@ -439,16 +439,17 @@ inline std::optional<SendResult> decode_send_result_fast(const HttpResponse& res
   SendResult result;
   if (!in.take('{')) return std::nullopt;
   std::string_view key;
-  std::string storage;  // a key or status with an escape, decoded
+  std::string key_storage;  // a key with an escape, decoded
   bool have_status = false;
   bool have_data = false;
   do {
-    if (!in.string_in_place(key, storage) || !in.take(':')) return std::nullopt;
+    if (!in.string_in_place(key, key_storage) || !in.take(':')) return std::nullopt;
     if (key == "status") {
       if (have_status) return std::nullopt;
       have_status = true;
       std::string_view status;
-      if (!in.string_in_place(status, storage) || status != "success") return std::nullopt;
+      std::string status_storage;  // apart from key_storage, so that `key` stays valid
+      if (!in.string_in_place(status, status_storage) || status != "success") return std::nullopt;
     } else if (key == "data") {
       if (have_data) return std::nullopt;
       have_data = true;
