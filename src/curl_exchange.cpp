@@ -466,15 +466,16 @@ std::optional<std::string> CurlExchange::head_over_curl_limit(CURLcode code) con
            (detail.empty() ? std::string() : " (" + printable(detail, 300) + ")");
 #endif
   if (code != CURLE_RECV_ERROR) return std::nullopt;
+  auto over_total = [](const std::string& how_much) {
+    return "its header lines are over libcurl's limit of 300 KiB in all (" + how_much + ")";
+  };
   // The response's own status line was read: the head over the limit is not a proxy's answer to
   // CONNECT (libcurl counts that one too, and a GET's request size includes the CONNECT's).
   long status = 0;
   if (curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status == 0)
     return std::nullopt;
   constexpr std::string_view kMessage = "Too large response headers";
-  if (detail.substr(0, kMessage.size()) == kMessage)
-    return "its header lines are over libcurl's limit of 300 KiB in all (" +
-           printable(detail, 300) + ")";
+  if (detail.substr(0, kMessage.size()) == kMessage) return over_total(printable(detail, 300));
 #if LIBCURL_VERSION_NUM < 0x080300
   // Debian 12's 7.88 has the limit (a backport), on the header bytes of the whole transfer. libcurl
   // keeps the first error message of a transfer: after its own resend of a GET on a new
@@ -485,8 +486,7 @@ std::optional<std::string> CurlExchange::head_over_curl_limit(CURLcode code) con
   long header_bytes = 0;
   if (curl_easy_getinfo(handle_, CURLINFO_HEADER_SIZE, &header_bytes) == CURLE_OK &&
       header_bytes > kCurlMaxHeaderBytes)
-    return "its header lines are over libcurl's limit of 300 KiB in all (" +
-           std::to_string(header_bytes) + " bytes)";
+    return over_total(std::to_string(header_bytes) + " bytes");
 #endif
   return std::nullopt;
 }

@@ -827,9 +827,8 @@ TEST_CASE("curl transport: a response header line over libcurl's limit is not 'O
 // An answer with 400 KiB of header lines of 1 KB each: over libcurl's 300 KiB in all, while no
 // line is over its 100 KiB a line.
 std::string answer_with_400_kib_of_headers() {
-  std::string answer = "HTTP/1.1 200 OK\r\n";
-  while (answer.size() < 400 * 1024) answer += "X-Filler: " + std::string(1000, 'f') + "\r\n";
-  return answer + "Content-Length: 0\r\n\r\n";
+  return "HTTP/1.1 200 OK\r\n" + RawHttpServer::filler_header_lines(400 * 1024) +
+         "Content-Length: 0\r\n\r\n";
 }
 
 TEST_CASE("curl transport: response headers over libcurl's 300 KiB in all are ResponseTooLarge") {
@@ -876,9 +875,9 @@ TEST_CASE("curl transport: headers over 300 KiB after libcurl's own resend of a 
 TEST_CASE("curl transport: a proxy's CONNECT answer over 300 KiB is not the response") {
   // The request never reached the server: not ResponseTooLarge (which would say it may have, and
   // would not be retried), for a GET (whose request size counts the CONNECT) as for a POST.
-  std::string answer = "HTTP/1.1 200 Connection established\r\n";
-  while (answer.size() < 400 * 1024) answer += "X-Filler: " + std::string(1000, 'f') + "\r\n";
-  RawHttpServer proxy(Mode::ReplyAndClose, answer + "\r\n");
+  RawHttpServer proxy(Mode::ReplyAndClose, "HTTP/1.1 200 Connection established\r\n" +
+                                               RawHttpServer::filler_header_lines(400 * 1024) +
+                                               "\r\n");
   postal::CurlOptions options;
   options.proxy = "http://127.0.0.1:" + std::to_string(proxy.port());
   for (const char* method : {"GET", "POST"}) {

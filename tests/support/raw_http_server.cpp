@@ -234,6 +234,13 @@ bool RawHttpServer::write_all(int fd, const std::string& bytes) {
   return true;
 }
 
+std::string RawHttpServer::filler_header_lines(std::size_t bytes) {
+  const std::string line = "X-Filler: " + std::string(1000, 'f') + "\r\n";
+  std::string lines;
+  while (lines.size() < bytes) lines += line;
+  return lines;
+}
+
 const std::string& RawHttpServer::reset_reply() {
   static const std::string reply = "(reset the connection)";
   return reply;

@@ -73,6 +73,9 @@ class RawHttpServer {
   static std::string target_of(const std::string& raw_request);
   /// The body of a raw request.
   static std::string body_of(const std::string& raw_request);
+  /// Header lines of 1 KB each ("X-Filler: fff...\r\n") adding up to at least `bytes`: over
+  /// libcurl's 300 KiB of header lines in all, while no line is over its 100 KiB a line.
+  static std::string filler_header_lines(std::size_t bytes);
   /// The reply that makes KeepAlive mode reset the connection (SO_LINGER 0) unanswered.
   static const std::string& reset_reply();
   /// A loopback port that refuses connections (bound once, then released, never listened on).
