@@ -419,7 +419,8 @@ TEST_CASE("retry: now and random hooks that throw fall back to the defaults") {
       .push(postal_test::success_response(kDeliveries));
   auto read = h.client->get_deliveries(1);
   REQUIRE(read.has_value());
-  CHECK(h.transport->request_count() == 2);
-  REQUIRE(h.clock.sleeps().size() == 1);
-  CHECK(h.clock.sleeps()[0] <= 200ms);  // a draw of the default random source in [0, 200 ms]
+  CHECK(h.transport->request_count() == 2);  // retried, with the default clock
+  // A draw of the default random source in [0, 200 ms]; a draw under 1 ms is no wait at all.
+  REQUIRE(h.clock.sleeps().size() <= 1);
+  for (const auto slept : h.clock.sleeps()) CHECK(slept <= 200ms);
 }
