@@ -8,6 +8,9 @@
 //                                                 one client.send_many of N requests
 //   send_bench rss-seq    BASE_URL N [CA_FILE]    peak RSS after N sequential sends
 //   send_bench rss-attach BASE_URL MB [CA_FILE]   peak RSS of one send with an MB MiB attachment
+//   send_bench rss-many   BASE_URL N MAX_IN_FLIGHT [CA_FILE]
+//                                                 peak RSS of one send_many of N requests, each
+//                                                 with a 1 MiB attachment (held by the input)
 //   send_bench send-all   BASE_URL N MAX_IN_FLIGHT [CA_FILE]
 //       diagnostic: the libcurl transport alone, one Transport::send_all of N pre-built requests
 //       (no JSON encoding, no send_many windows, only the HTTP status checked), to tell the
@@ -165,23 +168,41 @@ void run_rss_seq(const postal::Client& client, std::size_t n) {
               bench::peak_rss_kib(), before, bench::current_rss_kib());
 }
 
-void run_rss_attach(const postal::Client& client, std::size_t mb) {
-  postal::SendMessageRequest request = bench::message();
+postal::Attachment random_attachment(std::size_t bytes) {
   postal::Attachment attachment;
   attachment.name = "random.bin";
   attachment.content_type = "application/octet-stream";
-  attachment.data.resize(mb << 20);
+  attachment.data.resize(bytes);
   std::mt19937_64 random(42);
   for (std::size_t i = 0; i + 8 <= attachment.data.size(); i += 8) {
     const std::uint64_t word = random();
     for (std::size_t b = 0; b < 8; ++b)
       attachment.data[i + b] = static_cast<char>((word >> (8 * b)) & 0xff);
   }
-  request.attachments.push_back(std::move(attachment));
+  return attachment;
+}
+
+void run_rss_attach(const postal::Client& client, std::size_t mb) {
+  postal::SendMessageRequest request = bench::message();
+  request.attachments.push_back(random_attachment(mb << 20));
   const long before = bench::current_rss_kib();  // the attachment is resident by now
   check(client.send_message(request), 0);
   std::printf("RESULT mode=rss-attach mb=%zu peak_kib=%ld before_kib=%ld after_kib=%ld\n", mb,
               bench::peak_rss_kib(), before, bench::current_rss_kib());
+}
+
+void run_rss_many(const postal::Client& client, std::size_t n, std::size_t max_in_flight) {
+  postal::SendMessageRequest request = bench::message();
+  request.attachments.push_back(random_attachment(std::size_t{1} << 20));
+  const std::vector<postal::SendMessageRequest> requests(n, request);
+  request = postal::SendMessageRequest();
+  const long before = bench::current_rss_kib();  // the N attachments are resident by now
+  postal::BatchOptions options;
+  options.max_in_flight = max_in_flight;
+  const auto results = client.send_many(requests, options);
+  for (std::size_t i = 0; i < results.size(); ++i) check(results[i], i);
+  std::printf("RESULT mode=rss-many n=%zu concurrency=%zu peak_kib=%ld before_kib=%ld\n", n,
+              max_in_flight, bench::peak_rss_kib(), before);
 }
 
 /// Answers every request at once with the stand-in's answer (scripts/bench-send.sh).
@@ -260,6 +281,7 @@ void run_offline(std::size_t n, const std::string& only) {
                "       send_bench send-seq BASE_URL N [CA_FILE]\n"
                "       send_bench rss-seq BASE_URL N [CA_FILE]\n"
                "       send_bench rss-attach BASE_URL MB [CA_FILE]\n"
+               "       send_bench rss-many BASE_URL N MAX_IN_FLIGHT [CA_FILE]\n"
                "       send_bench offline N [SCRIPT]\n");
   std::exit(2);
 }
@@ -275,7 +297,7 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1];
   const std::string base_url = argv[2];
   const std::size_t n = bench::parse_count(kProgram, argv[3], "N");
-  const bool takes_width = mode == "many" || mode == "send-all";
+  const bool takes_width = mode == "many" || mode == "send-all" || mode == "rss-many";
   const int ca_arg = takes_width ? 5 : 4;
   if (takes_width && argc < 5) usage();
   if (argc > ca_arg + 1) usage();
@@ -298,6 +320,8 @@ int main(int argc, char** argv) {
     run_rss_seq(client, n);
   else if (mode == "rss-attach")
     run_rss_attach(client, n);
+  else if (mode == "rss-many")
+    run_rss_many(client, n, bench::parse_count(kProgram, argv[4], "MAX_IN_FLIGHT"));
   else
     usage();
   return 0;

@@ -2,6 +2,7 @@
 // DNS cache, `send` on curl_easy_perform and `send_all` on the multi interface.
 #include "curl_exchange.hpp"
 
+#include <postal/detail/request_feed.hpp>
 #include <postal/transport.hpp>
 
 #include <curl/curl.h>
@@ -218,7 +219,7 @@ class BatchHandles {
 // Idle multi handles kept; each holds the connections of its past batches.
 constexpr std::size_t kMaxIdleMultiHandles = 2;
 
-class CurlTransport final : public Transport {
+class CurlTransport final : public Transport, public detail::FeedTransport {
  public:
   explicit CurlTransport(CurlOptions options)
       : config_(std::move(options)),
@@ -252,21 +253,31 @@ class CurlTransport final : public Transport {
                                              std::size_t max_in_flight) override {
     Batch batch(requests);
     try {
-      if (init_result_ != CURLE_OK) {
-        for (std::size_t i = 0; i < requests.size(); ++i)
-          batch.settle(i, init_failure(requests[i]));
-      } else {
+      if (init_result_ != CURLE_OK)
+        fail_rest(batch, [this](const HttpRequest& r) { return init_failure(r); });
+      else
         run(batch, std::max<std::size_t>(1, std::min(max_in_flight, requests.size())));
-      }
     } catch (...) {
       batch.fail_unsettled(describe_current_exception());
     }
     return std::move(batch.results);
   }
 
+  // send_many's path: requests are pulled from the feed as transfers end, each into a request
+  // slot of this call (at most max_in_flight + 1 of them, reused).
+  void send_feed(detail::RequestFeed& feed, std::size_t max_in_flight) override {
+    const std::size_t limit = std::max<std::size_t>(1, max_in_flight);
+    FeedSource source(feed, limit);
+    if (init_result_ != CURLE_OK)
+      fail_rest(source, [this](const HttpRequest& r) { return init_failure(r); });
+    else
+      run(source, limit);
+  }
+
  private:
   enum class Progress : unsigned char { Waiting, Started, Settled };
 
+  // run()'s requests when they are those of a send_all, and their results.
   struct Batch {
     explicit Batch(const std::vector<HttpRequest>& all)
         : requests(all), progress(all.size(), Progress::Waiting) {
@@ -275,10 +286,18 @@ class CurlTransport final : public Transport {
         results.emplace_back(internal_error(SendState::NotSent, "not attempted"));
     }
 
+    // The next request (`slot` is unused: the requests are the caller's), or nullptr.
+    const HttpRequest* take(std::size_t& id, std::unique_ptr<HttpRequest>&) noexcept {
+      if (next == requests.size()) return nullptr;
+      id = next++;
+      return &requests[id];
+    }
+    void started(std::size_t i) noexcept { progress[i] = Progress::Started; }
     void settle(std::size_t i, Result<HttpResponse> result) {
       results[i] = std::move(result);
       progress[i] = Progress::Settled;
     }
+    void give_back(std::unique_ptr<HttpRequest>) noexcept {}
 
     // After an exception: what is known of each request that has no result yet. Allocates
     // nothing (the messages fit std::string's inline buffer).
@@ -294,10 +313,44 @@ class CurlTransport final : public Transport {
     const std::vector<HttpRequest>& requests;
     std::vector<Result<HttpResponse>> results;
     std::vector<Progress> progress;
+    std::size_t next = 0;
+  };
+
+  // run()'s requests when they come from a RequestFeed: each is written into a slot owned by
+  // its transfer, which comes back here for the next request once the transfer has ended.
+  class FeedSource {
+   public:
+    FeedSource(detail::RequestFeed& feed, std::size_t limit) : feed_(feed) {
+      spare_.reserve(limit + 1);
+    }
+
+    const HttpRequest* take(std::size_t& id, std::unique_ptr<HttpRequest>& slot) {
+      if (spare_.empty()) {
+        slot = std::make_unique<HttpRequest>();
+      } else {
+        slot = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      if (feed_.next(*slot, id)) return slot.get();
+      give_back(std::move(slot));
+      return nullptr;
+    }
+    void started(std::size_t) noexcept {}
+    void settle(std::size_t id, Result<HttpResponse> result) noexcept {
+      feed_.finished(id, std::move(result));
+    }
+    void give_back(std::unique_ptr<HttpRequest> slot) noexcept {
+      if (slot && spare_.size() < spare_.capacity()) spare_.push_back(std::move(slot));
+    }
+
+   private:
+    detail::RequestFeed& feed_;
+    std::vector<std::unique_ptr<HttpRequest>> spare_;
   };
 
   // One transfer on the multi handle. Leaving the multi comes before the handle's return to the
-  // pool (destructor body first, then members in reverse order).
+  // pool (destructor body first, then members in reverse order); `slot`, when it holds the
+  // request, goes last.
   struct InFlight {
     InFlight(CURLM* owner, std::size_t position, const HttpRequest& request,
              const detail::CurlConfig& config, BatchHandles& handles)
@@ -308,6 +361,7 @@ class CurlTransport final : public Transport {
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
+    std::unique_ptr<HttpRequest> slot;  // the request, when it is not the caller's
     CURLM* multi;
     std::size_t index;
     Lease<BatchHandles> easy;
@@ -315,8 +369,29 @@ class CurlTransport final : public Transport {
     bool added = false;
   };
 
-  void run(Batch& batch, std::size_t limit) {
-    const std::size_t count = batch.requests.size();
+  // Settles every request the source still has with `failure(request)` (nothing is sent).
+  template <typename Source, typename Failure>
+  static void fail_rest(Source& source, Failure failure) {
+    std::size_t id = 0;
+    std::unique_ptr<HttpRequest> slot;
+    while (const HttpRequest* request = source.take(id, slot)) {
+      source.settle(id, failure(*request));
+      source.give_back(std::move(slot));
+    }
+  }
+
+  // Ends a transfer: its outcome to the source, its slot back for the next request.
+  template <typename Source>
+  static void settle(Source& source, InFlight& transfer, Result<HttpResponse> outcome) {
+    source.settle(transfer.index, std::move(outcome));
+    source.give_back(std::move(transfer.slot));  // the request object itself does not move
+  }
+
+  // Drives the source's requests through one multi handle, up to `limit` at once, until the
+  // source has none left and none is in flight. Every request taken from the source is settled,
+  // also when this throws.
+  template <typename Source>
+  void run(Source& source, std::size_t limit) {
     Lease<IdlePool<MultiHandles>> multi_lease(multi_pool_);
     CURLM* multi = multi_lease.get();
     if (multi != nullptr) {
@@ -325,50 +400,70 @@ class CurlTransport final : public Transport {
     }
     BatchHandles handles(easy_pool_, limit);  // outlives `active`: its transfers return handles
     std::vector<std::unique_ptr<InFlight>> active;
-    active.reserve(std::min(limit, count));
-    std::size_t next = 0;
-    for (;;) {
-      while (multi != nullptr && active.size() < limit && next < count) {
-        const std::size_t i = next++;
-        auto transfer = std::make_unique<InFlight>(multi, i, batch.requests[i], config_, handles);
-        if (auto failed = start(*transfer, multi)) {
-          batch.settle(i, std::move(*failed));
+    active.reserve(limit);
+    try {
+      bool more = true;  // the source may have a request to start (asked again after each end)
+      for (;;) {
+        while (multi != nullptr && more && active.size() < limit) {
+          std::size_t id = 0;
+          std::unique_ptr<HttpRequest> slot;
+          const HttpRequest* request = source.take(id, slot);
+          if (request == nullptr) {
+            more = false;
+            break;
+          }
+          std::unique_ptr<InFlight> transfer;
+          try {
+            transfer = std::make_unique<InFlight>(multi, id, *request, config_, handles);
+          } catch (...) {
+            source.settle(id, internal_error(SendState::NotSent, describe_current_exception()));
+            throw;
+          }
+          transfer->slot = std::move(slot);
+          if (auto failed = start(*transfer, multi)) {
+            settle(source, *transfer, std::move(*failed));
+            continue;
+          }
+          source.started(id);
+          active.push_back(std::move(transfer));  // within the reserved capacity
+        }
+        if (multi == nullptr)  // no usable multi handle: the rest fail unsent
+          fail_rest(source, [this](const HttpRequest& r) { return batch_failure(r); });
+        if (active.empty() && (!more || multi == nullptr)) return;
+
+        int running = 0;
+        const CURLMcode performed = curl_multi_perform(multi, &running);
+        bool finished_any = false;
+        int queued = 0;
+        while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+          if (message->msg != CURLMSG_DONE) continue;
+          auto done = std::find_if(active.begin(), active.end(), [&](const auto& transfer) {
+            return transfer->easy.get() == message->easy_handle;
+          });
+          if (done == active.end()) continue;
+          settle(source, **done, (*done)->exchange.finish(message->data.result));
+          active.erase(done);  // leaves the multi; `message` is dead from here on
+          finished_any = true;
+          more = true;
+        }
+        if (performed != CURLM_OK) {
+          for (const auto& transfer : active)
+            settle(source, *transfer,
+                   transfer->exchange.error(ErrorCode::Transport, SendState::MaybeSent,
+                                            std::string("libcurl multi interface failed: ") +
+                                                curl_multi_strerror(performed)));
+          active.clear();         // every easy handle leaves the multi handle
+          multi_lease.discard();  // not handed to the next batch
+          multi = nullptr;        // the remaining requests fail unsent
           continue;
         }
-        batch.progress[i] = Progress::Started;
-        active.push_back(std::move(transfer));
+        if (!finished_any) wait(multi);
       }
-      if (multi == nullptr) {  // no usable multi handle: the rest fail unsent
-        for (; next < count; ++next) batch.settle(next, batch_failure(batch.requests[next]));
-      }
-      if (active.empty()) return;
-
-      int running = 0;
-      const CURLMcode performed = curl_multi_perform(multi, &running);
-      bool finished_any = false;
-      int queued = 0;
-      while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
-        if (message->msg != CURLMSG_DONE) continue;
-        auto done = std::find_if(active.begin(), active.end(), [&](const auto& transfer) {
-          return transfer->easy.get() == message->easy_handle;
-        });
-        if (done == active.end()) continue;
-        batch.settle((*done)->index, (*done)->exchange.finish(message->data.result));
-        active.erase(done);  // leaves the multi; `message` is dead from here on
-        finished_any = true;
-      }
-      if (performed != CURLM_OK) {
-        for (const auto& transfer : active)
-          batch.settle(transfer->index,
-                       transfer->exchange.error(ErrorCode::Transport, SendState::MaybeSent,
-                                                std::string("libcurl multi interface failed: ") +
-                                                    curl_multi_strerror(performed)));
-        active.clear();         // every easy handle leaves the multi handle
-        multi_lease.discard();  // not handed to the next batch
-        multi = nullptr;        // the remaining requests fail unsent
-        continue;
-      }
-      if (!finished_any) wait(multi);
+    } catch (...) {  // the transfers in flight may have reached the server
+      for (const auto& transfer : active)
+        source.settle(transfer->index,
+                      internal_error(SendState::MaybeSent, describe_current_exception()));
+      throw;
     }
   }
 

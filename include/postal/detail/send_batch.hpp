@@ -1,10 +1,14 @@
-// postal-cpp internals: Client::send_many. Items go to Transport::send_all in windows that
-// grow from max_in_flight (so a bad key is found after one window, not after the whole batch)
-// up to a bounded size (so a batch of 100 000 never holds 100 000 request bodies). Failed items
-// that the retry policy allows are tried again in rounds within their window.
+// postal-cpp internals: Client::send_many. The batch is a RequestFeed: it encodes each request
+// when the transport asks for one, so it holds no more request bodies than are in flight. The
+// libcurl transport pulls from it as slots free (detail::FeedTransport); any other transport
+// gets windows through Transport::send_all, which grow from max_in_flight (so a bad key is found
+// after one window, not after the whole batch) up to a bounded size. A failed item that the
+// retry policy allows is tried again once the requests in flight have ended and the policy's
+// wait is over; no new item starts in the meantime.
 #pragma once
 
 #include <postal/detail/client_core.hpp>
+#include <postal/detail/request_feed.hpp>
 #include <postal/detail/retry.hpp>
 #include <postal/detail/send_body.hpp>
 #include <postal/json.hpp>
@@ -17,7 +21,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <future>
+#include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,8 +31,7 @@
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
 
-/// The largest window: requests handed to the transport in one send_all call. Large windows
-/// keep the transport busy (it idles only while one window ends and the next is encoded).
+/// The largest window: requests handed to Transport::send_all in one call.
 inline std::size_t max_batch_window(std::size_t max_in_flight) noexcept {
   return std::clamp<std::size_t>(max_in_flight * 32, 256, 2048);
 }
@@ -36,11 +40,14 @@ inline std::size_t max_batch_window(std::size_t max_in_flight) noexcept {
 inline constexpr std::size_t batch_window_bytes = std::size_t{64} << 20;
 
 template <class Request>
-class SendBatch {
+class SendBatch final : public RequestFeed {
  public:
   SendBatch(const ClientCore& core, const std::vector<Request>& requests,
             const BatchOptions& options)
-      : core_(core), requests_(requests), options_(options) {
+      : core_(core),
+        requests_(requests),
+        options_(options),
+        window_size_((std::min)(options.max_in_flight, max_batch_window(options.max_in_flight))) {
     results_.reserve(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) results_.emplace_back(Error{});
   }
@@ -49,210 +56,168 @@ class SendBatch {
     if (core_.config_error()) return settle_all(*core_.config_error());
     if (options_.max_in_flight == 0)
       return settle_all(invalid_argument("BatchOptions::max_in_flight must be at least 1"));
-    const std::size_t largest = max_batch_window(options_.max_in_flight);
-    // The first window finds a bad key early; windows then grow (saturating) up to `largest`.
-    std::size_t size = (std::min)(options_.max_in_flight, largest);
-    Window current = build(0, (std::min)(requests_.size(), size), {});
-    // The requests of the window sent last: the window after the next is written into them, so
-    // that their memory is reused rather than freed and taken again (with page faults) per window.
-    std::vector<HttpRequest> spare;
-    while (current.begin < requests_.size()) {
-      // The next window is encoded on a worker thread while this one is on the wire.
-      size = size > largest / 4 ? largest : size * 4;
-      const std::size_t next_end = (std::min)(requests_.size(), current.end + size);
-      std::future<Window> next = build_async(current.end, next_end, std::move(spare));
-      send(current);
-      spare = std::move(current.requests);
-      for (HttpRequest& request : spare)  // only small bodies' memory is worth keeping
-        if (request.body.capacity() > send_body_copy_limit) std::string().swap(request.body);
-      current = next.valid() ? next.get() : build(current.end, next_end, std::move(spare));
-      if (stop_reason_) {
-        for (std::size_t i = current.begin; i < requests_.size(); ++i) settle(i, aborted());
+    auto* feeder = dynamic_cast<FeedTransport*>(core_.transport().get());
+    for (;;) {  // one pass per round of retries
+      if (feeder != nullptr)
+        send_feed(*feeder);
+      else
+        send_windows();
+      if (waiting_.empty() || stop_reason_) break;
+      if (!tried_.at(waiting_.front()).schedule->wait(wait_)) {
+        for (std::size_t index : waiting_) {  // the items end with their last errors
+          Error& last = *tried_.at(index).last_error;
+          last.message += RetrySchedule::kSleepThrew;
+          settle(index, std::move(last));
+        }
+        waiting_.clear();
+        stop_with("RetryOptions::sleep threw");  // and no later item is sent
         break;
       }
+      ready_.insert(ready_.end(), waiting_.begin(), waiting_.end());
+      waiting_.clear();
+      wait_ = std::chrono::milliseconds(0);
+    }
+    if (out_of_memory_) stop_with("memory ran out while encoding a request");
+    // Retries are not started after the batch stopped: those items end with their last errors.
+    for (std::size_t index : waiting_) settle(index, std::move(*tried_.at(index).last_error));
+    for (std::size_t index : ready_) settle(index, std::move(*tried_.at(index).last_error));
+    if (next_ < requests_.size()) {
+      stop_with("the transport stopped taking requests");
+      for (; next_ < requests_.size(); ++next_) settle(next_, aborted());
     }
     return std::move(results_);
   }
 
+  // RequestFeed: items waiting for a retry first, then new ones in input order. No new item
+  // starts while a failed one waits for its retry.
+  bool next(HttpRequest& slot, std::size_t& id) noexcept override {
+    try {
+      while (!stop_reason_ && !out_of_memory_) {
+        if (!ready_.empty()) {
+          const std::size_t index = ready_.front();
+          ready_.pop_front();
+          Item& item = tried_.at(index);
+          const auto timeout = item.schedule->attempt_timeout(core_.timeout());
+          // Ends with its last error when its deadline passed while it waited, or (it was encoded
+          // once: only memory can fail) when it cannot be encoded again.
+          if (!timeout || encode(index, slot, *timeout)) {
+            settle(index, std::move(*item.last_error));
+            tried_.erase(index);
+            continue;
+          }
+          id = index;
+          return true;
+        }
+        if (!waiting_.empty() || next_ == requests_.size()) return false;
+        const std::size_t index = next_++;
+        if (auto error = encode(index, slot, core_.timeout())) {
+          error->send_state = SendState::NotSent;
+          settle(index, core_.redacted(std::move(*error)));
+          continue;
+        }
+        id = index;
+        return true;
+      }
+    } catch (...) {  // out of memory: what was handed out still finishes; nothing more starts
+      out_of_memory_ = true;
+    }
+    return false;
+  }
+
+  void finished(std::size_t id, Result<HttpResponse> outcome) noexcept override {
+    try {
+      Result<SendResult> result = guarded([&]() -> Result<SendResult> {
+        return core_.interpret<SendResult>(
+            std::move(outcome), [](const auto& data) { return parse_send_result(data); });
+      });
+      auto tried = tried_.find(id);
+      if (result) {
+        if (tried != tried_.end()) tried_.erase(tried);
+        settle(id, std::move(result));
+        return;
+      }
+      Error error = core_.redacted(std::move(result.error()));
+      // An item's retry schedule (and its deadline) starts when its first attempt has failed.
+      if (tried == tried_.end()) tried = tried_.emplace(id, Item{}).first;
+      Item& item = tried->second;
+      if (!item.schedule) item.schedule.emplace(core_.retry(), CallKind::Send);
+      std::optional<std::chrono::milliseconds> delay;
+      if (stop_reason_)  // no retry after the batch stopped; the attempt still counts
+        error.attempts = item.schedule->attempts() + 1;
+      else
+        delay = item.schedule->after_failure(error);
+      if (delay) {
+        item.last_error = std::move(error);
+        waiting_.push_back(id);
+        wait_ = (std::max)(wait_, *delay);
+        return;
+      }
+      tried_.erase(tried);
+      const bool stops = options_.stop_on_auth_error && is_auth_error(error);
+      settle(id, std::move(error));
+      if (stops && !stop_reason_) stop_after(id);
+    } catch (...) {  // out of memory
+      Error error;
+      error.code = ErrorCode::Transport;
+      error.send_state = SendState::MaybeSent;
+      error.message = "out of memory";  // fits std::string's inline buffer: no allocation
+      settle(id, std::move(error));
+    }
+  }
+
  private:
-  // An item's retry schedule (and its deadline) starts when its first attempt has failed: a
-  // window may hold thousands of items, and the time an item waits for its turn is not its own.
   struct Item {
-    std::size_t index;
     std::optional<RetrySchedule> schedule;
     std::optional<Error> last_error;
   };
 
-  /// Items [begin, end) of the batch, encoded: the requests to send (by index), and the
-  /// items refused before sending. `end` is cut short when the bodies reach batch_window_bytes.
-  struct Window {
-    std::size_t begin = 0;
-    std::size_t end = 0;
-    std::vector<HttpRequest> requests;
-    std::vector<std::size_t> indices;
-    std::vector<std::pair<std::size_t, Error>> refused;
-  };
+  // Writes item `index` into `slot`: a slot that held a request of this batch keeps its method,
+  // URL and headers (the same for every item) and its memory.
+  std::optional<Error> encode(std::size_t index, HttpRequest& slot,
+                              std::chrono::milliseconds timeout) {
+    return guarded([&]() -> std::optional<Error> {
+      if (slot.url.empty())
+        slot = core_.make_request(send_endpoint(requests_[index]), std::string());
+      slot.timeout = timeout;
+      return write_body(requests_[index], scratch_, slot.body);
+    });
+  }
 
-  // Pure: reads only the requests and the core, so it may run on another thread. Takes the
-  // requests of `spare` (sent ones) for their memory.
-  Window build(std::size_t begin, std::size_t end, std::vector<HttpRequest> spare) const {
-    Window window;
-    window.begin = begin;
-    window.end = begin;
+  void send_feed(FeedTransport& feeder) {
     try {
-      window.requests.reserve(end - begin);
-      window.indices.reserve(end - begin);
+      feeder.send_feed(*this, options_.max_in_flight);
+    } catch (const std::exception& e) {
+      stop_with(std::string("the transport failed: ") + e.what());
+    } catch (...) {
+      stop_with("the transport failed");
+    }
+  }
+
+  // For transports without FeedTransport: windows through Transport::send_all until the feed
+  // gives nothing more. Window sizes grow (saturating) from max_in_flight up to the largest.
+  void send_windows() {
+    const std::size_t largest = max_batch_window(options_.max_in_flight);
+    std::vector<HttpRequest> window;
+    std::vector<std::size_t> ids;
+    for (;;) {
+      window.reserve(window_size_);  // before any item is taken: it cannot be lost to a throw
+      ids.resize(window_size_);
+      std::size_t count = 0;
       std::size_t bytes = 0;
-      std::string scratch;  // the encoding buffer, reused by every request of the window
-      for (std::size_t i = begin; i < end && bytes < batch_window_bytes; ++i, ++window.end) {
-        Result<HttpRequest> request = guarded([&]() -> Result<HttpRequest> {
-          // make_request gives every request of a batch the same method, URL and headers, so a
-          // spare one serves as well; it may have got a shorter timeout for a retry
-          // (keep_within_deadlines), which is reset.
-          HttpRequest out;
-          if (spare.empty()) {
-            out = core_.make_request(send_endpoint(requests_[i]), std::string());
-          } else {
-            out = std::move(spare.back());
-            spare.pop_back();
-            out.timeout = core_.timeout();
-          }
-          if (auto error = write_body(requests_[i], scratch, out.body)) return std::move(*error);
-          return out;
-        });
-        if (!request) {
-          Error error = std::move(request.error());
-          error.send_state = SendState::NotSent;
-          window.refused.emplace_back(i, core_.redacted(std::move(error)));
-          continue;
-        }
-        bytes += request->body.capacity();  // a reused body may hold more than its size
-        window.requests.push_back(std::move(*request));
-        window.indices.push_back(i);
+      while (count < window_size_ && bytes < batch_window_bytes) {
+        if (count == window.size()) window.emplace_back();
+        if (!next(window[count], ids[count])) break;
+        bytes += window[count].body.capacity();
+        ++count;
       }
-    } catch (...) {  // out of memory: nothing of this window was sent; it ends where it got to
-      window.requests.clear();
-      window.indices.clear();
-      window.refused.clear();
-      window.end = window.begin;
-      if (window.end < end) {
-        window.refused.emplace_back(window.begin,
-                                    unexpected_exception("could not encode the request"));
-        window.refused.back().second.send_state = SendState::NotSent;
-        window.end = window.begin + 1;
-      }
+      if (count == 0) return;
+      window.resize(count);
+      auto responses = send_all(window);
+      for (std::size_t k = 0; k < count; ++k) finished(ids[k], std::move(responses[k]));
+      for (HttpRequest& request : window)  // only small bodies' memory is worth keeping
+        if (request.body.capacity() > send_body_copy_limit) std::string().swap(request.body);
+      window_size_ = window_size_ > largest / 4 ? largest : window_size_ * 4;
     }
-    return window;
-  }
-
-  std::future<Window> build_async(std::size_t begin, std::size_t end,
-                                  std::vector<HttpRequest> spare) const {
-    if (begin >= end || stop_reason_) return {};
-    try {
-      return std::async(std::launch::async, [this, begin, end, spare = std::move(spare)]() mutable {
-        return build(begin, end, std::move(spare));
-      });
-    } catch (...) {  // no thread available: the caller builds it in line
-      return {};
-    }
-  }
-
-  void send(Window& window) {
-    for (auto& [index, error] : window.refused) settle(index, std::move(error));
-    std::vector<Item> items;
-    items.reserve(window.indices.size());
-    for (std::size_t index : window.indices)
-      items.push_back(Item{index, std::nullopt, std::nullopt});
-    std::vector<HttpRequest> requests = std::move(window.requests);
-    window.requests.clear();
-    window.requests.reserve(requests.size());
-    send_rounds(requests, items, window.requests);
-  }
-
-  // Sends the window, then its retries in rounds, until every item is settled. The requests of
-  // settled items go to `finished` (for their memory).
-  void send_rounds(std::vector<HttpRequest>& requests, std::vector<Item>& items,
-                   std::vector<HttpRequest>& finished) {
-    while (!items.empty()) {
-      if (stop_reason_) {  // stopped (e.g. by the progress callback) before this round
-        for (auto& item : items)
-          settle(item.index, item.last_error ? std::move(*item.last_error) : aborted());
-        return;
-      }
-      keep_within_deadlines(requests, items);
-      if (items.empty()) return;
-      auto responses = send_all(requests);
-      std::vector<HttpRequest> again_requests;
-      std::vector<Item> again_items;
-      std::chrono::milliseconds wait{0};
-      for (std::size_t k = 0; k < items.size(); ++k) {
-        Item& item = items[k];
-        Result<SendResult> result = guarded([&]() -> Result<SendResult> {
-          return core_.interpret<SendResult>(
-              std::move(responses[k]), [](const auto& data) { return parse_send_result(data); });
-        });
-        if (result) {
-          settle(item.index, std::move(result));
-          finished.push_back(std::move(requests[k]));
-          continue;
-        }
-        Error error = core_.redacted(std::move(result.error()));
-        if (!item.schedule) item.schedule.emplace(core_.retry(), CallKind::Send);
-        std::optional<std::chrono::milliseconds> delay;
-        if (stop_reason_)  // no retry after the batch stopped; the attempt still counts
-          error.attempts = item.schedule->attempts() + 1;
-        else
-          delay = item.schedule->after_failure(error);
-        if (delay) {
-          wait = (std::max)(wait, *delay);
-          item.last_error = std::move(error);
-          again_requests.push_back(std::move(requests[k]));
-          again_items.push_back(std::move(item));
-          continue;
-        }
-        const bool stops = options_.stop_on_auth_error && is_auth_error(error);
-        settle(item.index, std::move(error));
-        finished.push_back(std::move(requests[k]));
-        if (stops && !stop_reason_) stop_after(item.index);
-      }
-      if (stop_reason_) {  // retries are not started after the batch stopped
-        for (auto& item : again_items) settle(item.index, std::move(*item.last_error));
-        return;
-      }
-      if (!again_items.empty() && !again_items.front().schedule->wait(wait)) {
-        for (auto& item : again_items) {  // the items end with their last errors
-          item.last_error->message += RetrySchedule::kSleepThrew;
-          settle(item.index, std::move(*item.last_error));
-        }
-        stop_with("RetryOptions::sleep threw");  // and no later window is sent
-        return;
-      }
-      requests = std::move(again_requests);
-      items = std::move(again_items);
-    }
-  }
-
-  // Retried items whose deadline passed while the round waited end with their last error; the
-  // others get what is left of their deadline as the attempt's timeout.
-  void keep_within_deadlines(std::vector<HttpRequest>& requests, std::vector<Item>& items) {
-    std::size_t kept = 0;
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      if (items[k].schedule) {
-        const auto timeout = items[k].schedule->attempt_timeout(core_.timeout());
-        if (!timeout) {
-          settle(items[k].index, items[k].last_error ? std::move(*items[k].last_error) : aborted());
-          continue;
-        }
-        requests[k].timeout = *timeout;
-      }
-      if (kept != k) {
-        requests[kept] = std::move(requests[k]);
-        items[kept] = std::move(items[k]);
-      }
-      ++kept;
-    }
-    requests.resize(kept);
-    items.erase(items.begin() + static_cast<std::ptrdiff_t>(kept), items.end());
   }
 
   // One result per request whatever the transport does: after an exception, or an answer of the
@@ -320,6 +285,14 @@ class SendBatch {
   std::size_t done_ = 0;
   bool progress_failed_ = false;
   std::optional<std::string> stop_reason_;
+  std::size_t next_ = 0;               // the first item never handed out
+  std::map<std::size_t, Item> tried_;  // items that failed once, while they may be retried
+  std::vector<std::size_t> waiting_;   // failed in this round, retried after `wait_`
+  std::deque<std::size_t> ready_;      // waited, to be sent again before any new item
+  std::chrono::milliseconds wait_{0};  // the longest wait asked for in this round
+  std::size_t window_size_;            // the next send_all window (without FeedTransport)
+  std::string scratch_;                // the encoding buffer, reused by every request
+  bool out_of_memory_ = false;
 };
 
 }  // namespace detail

@@ -1,0 +1,184 @@
+// Client::send_many on a transport that pulls its requests (detail::FeedTransport, the libcurl
+// transport's path): items are handed out in input order and no more than max_in_flight at
+// once, a failed item goes again before any new one (after the policy's wait), and a transport
+// that throws or stops taking requests leaves every other item with a clear NotSent error.
+#include "support/catch.hpp"
+#include "support/fake_clock.hpp"
+#include "support/numbered_messages.hpp"
+
+#include <postal/client.hpp>
+#include <postal/detail/request_feed.hpp>
+#include <postal/error.hpp>
+#include <postal/options.hpp>
+#include <postal/testing/fake_postal.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using postal::ErrorCode;
+using postal::SendState;
+using postal::testing::FakePostal;
+using postal_test::FakeClock;
+using postal_test::numbered_batch;
+
+/// A FeedTransport over FakePostal: keeps up to max_in_flight requests "in flight" and ends the
+/// oldest first, asking the feed for more after each end. Records what it was handed.
+class PullingTransport : public postal::Transport, public postal::detail::FeedTransport {
+ public:
+  explicit PullingTransport(std::shared_ptr<FakePostal> fake) : fake_(std::move(fake)) {}
+
+  postal::Result<postal::HttpResponse> send(const postal::HttpRequest& request) override {
+    return fake_->send(request);
+  }
+
+  void send_feed(postal::detail::RequestFeed& feed, std::size_t max_in_flight) override {
+    ++feeds;
+    struct Taken {
+      std::size_t id;
+      std::unique_ptr<postal::HttpRequest> request;
+    };
+    std::deque<Taken> in_flight;
+    for (;;) {
+      while (in_flight.size() < max_in_flight) {
+        if (stop_after_pulls && pulled.size() == *stop_after_pulls) break;
+        Taken next{0, std::make_unique<postal::HttpRequest>()};
+        if (!feed.next(*next.request, next.id)) break;
+        pulled.push_back(next.id);
+        in_flight.push_back(std::move(next));
+        most_in_flight = (std::max)(most_in_flight, in_flight.size());
+        if (throw_after_pulls && pulled.size() == *throw_after_pulls) {
+          for (auto& taken : in_flight)  // the contract: every request taken is finished
+            feed.finished(taken.id, postal::Error(ErrorCode::Transport, "network gone",
+                                                  SendState::MaybeSent));
+          throw std::runtime_error("boom");
+        }
+      }
+      if (in_flight.empty()) return;
+      Taken oldest = std::move(in_flight.front());
+      in_flight.pop_front();
+      feed.finished(oldest.id, fake_->send(*oldest.request));
+    }
+  }
+
+  std::vector<std::size_t> pulled;  // item ids in the order handed out
+  std::size_t most_in_flight = 0;
+  int feeds = 0;                                 // send_feed calls
+  std::optional<std::size_t> throw_after_pulls;  // throws once this many were handed out
+  std::optional<std::size_t> stop_after_pulls;   // returns early (a broken transport)
+
+ private:
+  std::shared_ptr<FakePostal> fake_;
+};
+
+struct Setup {
+  std::shared_ptr<FakePostal> fake = std::make_shared<FakePostal>();
+  std::shared_ptr<PullingTransport> transport = std::make_shared<PullingTransport>(fake);
+  FakeClock clock;
+  postal::Client client() const {
+    return postal::Client(postal::ClientOptions{"https://postal.example.test", "test-api-key", 10s,
+                                                transport, clock.retry_options()});
+  }
+};
+
+std::string stored_subject(const FakePostal& fake, const postal::SendResult& sent) {
+  REQUIRE(sent.messages.size() == 1);
+  auto stored = fake.find_message(sent.messages.begin()->second.id);
+  REQUIRE(stored.has_value());
+  return stored->subject.value_or("");
+}
+
+}  // namespace
+
+TEST_CASE("send_many on a pulling transport: input order, at most max_in_flight at once") {
+  Setup s;
+  auto batch = numbered_batch(100);
+  batch[17].to.clear();  // refused while encoding: never handed out
+  postal::BatchOptions options;
+  options.max_in_flight = 7;
+  const auto results = s.client().send_many(batch, options);
+  REQUIRE(results.size() == 100);
+  CHECK(s.transport->feeds == 1);
+  CHECK(s.transport->most_in_flight == 7);
+  REQUIRE(s.transport->pulled.size() == 99);
+  for (std::size_t k = 0; k < 99; ++k) CHECK(s.transport->pulled[k] == (k < 17 ? k : k + 1));
+  for (std::size_t i = 0; i < 100; ++i) {
+    if (i == 17) {
+      REQUIRE_FALSE(results[i].has_value());
+      CHECK(results[i].error().code == ErrorCode::InvalidArgument);
+      continue;
+    }
+    REQUIRE(results[i].has_value());
+    CHECK(stored_subject(*s.fake, *results[i]) == "Message " + std::to_string(i));
+  }
+}
+
+TEST_CASE("send_many on a pulling transport: a failed item goes again before any new one") {
+  Setup s;
+  s.fake->fail_next(postal::Error(ErrorCode::Transport, "connection refused", SendState::NotSent));
+  postal::BatchOptions options;
+  options.max_in_flight = 4;
+  const auto results = s.client().send_many(numbered_batch(20), options);
+  for (std::size_t i = 0; i < 20; ++i) {
+    REQUIRE(results[i].has_value());
+    CHECK(stored_subject(*s.fake, *results[i]) == "Message " + std::to_string(i));
+  }
+  CHECK(results[0]->messages.size() == 1);
+  // Item 0 failed: nothing new was handed out after that; items 1-3 ended; the policy's wait
+  // passed (one sleep); then item 0 went first, and the rest followed.
+  const std::vector<std::size_t> first{0, 1, 2, 3, 0, 4, 5};
+  REQUIRE(s.transport->pulled.size() == 21);
+  CHECK(std::vector<std::size_t>(s.transport->pulled.begin(), s.transport->pulled.begin() + 7) ==
+        first);
+  CHECK(s.transport->feeds == 2);
+  CHECK(s.clock.sleeps().size() == 1);
+  CHECK(s.fake->messages().size() == 20);
+}
+
+TEST_CASE("send_many on a pulling transport that throws: the rest are Aborted, NotSent") {
+  Setup s;
+  s.transport->throw_after_pulls = 5;
+  postal::BatchOptions options;
+  options.max_in_flight = 3;
+  const auto results = s.client().send_many(numbered_batch(12), options);
+  REQUIRE(results.size() == 12);
+  CHECK(results[0].has_value());  // ended before the throw
+  CHECK(results[1].has_value());
+  for (std::size_t i = 2; i < 5; ++i) {  // in flight at the throw: finished by the transport
+    REQUIRE_FALSE(results[i].has_value());
+    CHECK(results[i].error().message.find("network gone") != std::string::npos);
+    CHECK(results[i].error().send_state == SendState::MaybeSent);
+  }
+  for (std::size_t i = 5; i < 12; ++i) {
+    REQUIRE_FALSE(results[i].has_value());
+    CHECK(results[i].error().code == ErrorCode::Aborted);
+    CHECK(results[i].error().send_state == SendState::NotSent);
+    CHECK(results[i].error().message.find("the transport failed: boom") != std::string::npos);
+  }
+  CHECK(s.fake->request_count() == 2);
+}
+
+TEST_CASE("send_many on a pulling transport that stops taking requests: the rest are Aborted") {
+  Setup s;
+  s.transport->stop_after_pulls = 6;
+  const auto results = s.client().send_many(numbered_batch(10));
+  for (std::size_t i = 0; i < 6; ++i) CHECK(results[i].has_value());
+  for (std::size_t i = 6; i < 10; ++i) {
+    REQUIRE_FALSE(results[i].has_value());
+    CHECK(results[i].error().code == ErrorCode::Aborted);
+    CHECK(results[i].error().send_state == SendState::NotSent);
+    CHECK(results[i].error().message.find("the transport stopped taking requests") !=
+          std::string::npos);
+  }
+  CHECK(s.fake->request_count() == 6);
+}
