@@ -340,10 +340,15 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
       feed_.finished(id, std::move(result));
     }
     void give_back(std::unique_ptr<HttpRequest> slot) noexcept {
-      if (slot && spare_.size() < spare_.capacity()) spare_.push_back(std::move(slot));
+      if (!slot || spare_.size() == spare_.capacity()) return;
+      // Only a small body's memory is worth keeping for the next request (not an attachment).
+      if (slot->body.capacity() > kKeptBodyBytes) std::string().swap(slot->body);
+      spare_.push_back(std::move(slot));
     }
 
    private:
+    static constexpr std::size_t kKeptBodyBytes = std::size_t{256} << 10;
+
     detail::RequestFeed& feed_;
     std::vector<std::unique_ptr<HttpRequest>> spare_;
   };
@@ -375,7 +380,12 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
     std::size_t id = 0;
     std::unique_ptr<HttpRequest> slot;
     while (const HttpRequest* request = source.take(id, slot)) {
-      source.settle(id, failure(*request));
+      try {
+        source.settle(id, failure(*request));
+      } catch (...) {  // the message could not be made: taken, so settled all the same
+        source.settle(id, internal_error(SendState::NotSent, describe_current_exception()));
+        throw;
+      }
       source.give_back(std::move(slot));
     }
   }
@@ -447,12 +457,14 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
           more = true;
         }
         if (performed != CURLM_OK) {
-          for (const auto& transfer : active)
-            settle(source, *transfer,
-                   transfer->exchange.error(ErrorCode::Transport, SendState::MaybeSent,
-                                            std::string("libcurl multi interface failed: ") +
-                                                curl_multi_strerror(performed)));
-          active.clear();         // every easy handle leaves the multi handle
+          while (!active.empty()) {  // one at a time: a throw leaves only unsettled ones here
+            InFlight& transfer = *active.back();
+            Error failed = transfer.exchange.error(
+                ErrorCode::Transport, SendState::MaybeSent,
+                std::string("libcurl multi interface failed: ") + curl_multi_strerror(performed));
+            settle(source, transfer, std::move(failed));
+            active.pop_back();  // its easy handle leaves the multi handle
+          }
           multi_lease.discard();  // not handed to the next batch
           multi = nullptr;        // the remaining requests fail unsent
           continue;

@@ -1,5 +1,6 @@
 // send_many and the retry policy through the real stack: postal::Client → libcurl (multi) →
 // loopback TCP → FakePostal. Requests are counted on the server side.
+#include <postal/detail/request_feed.hpp>
 #include <postal/postal.hpp>
 #include <postal/testing/fake_postal.hpp>
 
@@ -81,6 +82,19 @@ TEST_CASE("send_many over loopback: 1000 items at 32 in flight, in order, each s
   CHECK(calls == 1000);
 }
 
+TEST_CASE("send_many over loopback: the curl transport pulls requests; a huge max_in_flight") {
+  // send_many finds the curl transport's pull interface (its streaming path)...
+  CHECK(dynamic_cast<postal::detail::FeedTransport*>(postal::make_curl_transport().get()) !=
+        nullptr);
+  // ...and a max_in_flight far beyond the batch (or any machine) is capped, not allocated.
+  Served s;
+  postal::BatchOptions options;
+  options.max_in_flight = static_cast<std::size_t>(-1);
+  auto results = s.client().send_many(numbered_batch(10), options);
+  for (const auto& r : results) CHECK(r.has_value());
+  CHECK(s.fake->request_count() == 10);
+}
+
 TEST_CASE("send_many over loopback: mixed valid and invalid items, and stop on auth error") {
   Served s;
   auto batch = numbered_batch(30);
@@ -140,6 +154,16 @@ TEST_CASE("retry over loopback: a refused connection is retried (NotSent), then 
   CHECK(clock.sleeps().size() == 2);
   auto many = client.send_many(numbered_batch(4));
   for (const auto& r : many) CHECK(r.error().attempts == 3);
+
+  // Retries go in rounds (256 new items at 8 in flight), not a few items at a time: round 1
+  // sends items 0-255; round 2 their retries and items 256-299; round 3 the last attempts of
+  // 0-255 and the second of 256-299; round 4 the last of those. Three waits in all.
+  const auto sleeps_before = clock.sleeps().size();
+  postal::BatchOptions options;
+  options.max_in_flight = 8;
+  auto outage = client.send_many(numbered_batch(300), options);
+  for (const auto& r : outage) CHECK(r.error().attempts == 3);
+  CHECK(clock.sleeps().size() - sleeps_before == 3);
 }
 
 TEST_CASE("retry over loopback: a read waits out a 503's Retry-After, then succeeds") {

@@ -389,25 +389,28 @@ TEST_CASE("retry: in send_many, a sleep hook that throws keeps the results alrea
   CHECK(results[2].has_value());
   CHECK(h.transport->request_count() == 3);
 
-  // One item per window: the batch stops, and the items after it are not sent.
-  h.transport->push(transport_error(ErrorCode::Transport, SendState::NotSent, "refused"))
-      .push(postal_test::success_response(kSent))
-      .push(postal_test::success_response(kSent));
+  // A batch longer than a round (256 new items at one in flight): item 0 is refused, the rest
+  // of its round is sent, then the sleep throws: the batch stops, and the items of the next
+  // round are not sent.
+  h.transport->push(transport_error(ErrorCode::Transport, SendState::NotSent, "refused"));
+  for (int i = 1; i < 256; ++i) h.transport->push(postal_test::success_response(kSent));
+  const std::vector<postal::SendMessageRequest> long_batch(300, message());
   postal::BatchOptions one_at_a_time;
   one_at_a_time.max_in_flight = 1;
-  REQUIRE_NOTHROW(results = h.client->send_many(batch, one_at_a_time));
-  REQUIRE(results.size() == 3);
+  REQUIRE_NOTHROW(results = h.client->send_many(long_batch, one_at_a_time));
+  REQUIRE(results.size() == 300);
   REQUIRE_FALSE(results[0].has_value());
   CHECK(results[0].error().message.find("not retried: RetryOptions::sleep threw") !=
         std::string::npos);
-  for (std::size_t i = 1; i < 3; ++i) {
+  for (std::size_t i = 1; i < 256; ++i) CHECK(results[i].has_value());
+  for (std::size_t i = 256; i < 300; ++i) {
     REQUIRE_FALSE(results[i].has_value());
     CHECK(results[i].error().code == ErrorCode::Aborted);
     CHECK(results[i].error().send_state == SendState::NotSent);
     CHECK(results[i].error().message.find("because RetryOptions::sleep threw") !=
           std::string::npos);
   }
-  CHECK(h.transport->request_count() == 4);
+  CHECK(h.transport->request_count() == 3 + 256);
 }
 
 TEST_CASE("retry: now and random hooks that throw fall back to the defaults") {

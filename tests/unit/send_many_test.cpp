@@ -164,12 +164,43 @@ TEST_CASE("send_many: a progress callback that throws stops the batch like an au
   CHECK(fake->messages().size() == 2);
 }
 
+TEST_CASE("send_many: a window taken when the batch stopped is not sent") {
+  // Item 2 is refused while the first window (4 items) is taken; the progress callback throws
+  // on it, which stops the batch: items 0 and 1, taken already, are not sent either.
+  auto fake = std::make_shared<FakePostal>();
+  auto client = client_for(fake);
+  auto batch = numbered_batch(10);
+  batch[2].to.clear();
+  postal::BatchOptions options;
+  options.max_in_flight = 4;
+  options.progress = [](std::size_t, std::size_t) { throw std::runtime_error("UI gone"); };
+  const auto results = client.send_many(batch, options);
+  CHECK(fake->request_count() == 0);
+  CHECK(results[2].error().code == ErrorCode::InvalidArgument);
+  for (std::size_t i : {0, 1, 3, 9}) {
+    REQUIRE_FALSE(results[i].has_value());
+    CHECK(results[i].error().code == ErrorCode::Aborted);
+    CHECK(results[i].error().send_state == SendState::NotSent);
+  }
+}
+
 TEST_CASE("send_many: NotSent failures are retried per item; MaybeSent ones never by default") {
   auto fake = std::make_shared<FakePostal>();
   FakeClock clock;
   auto client = client_for(fake, "test-api-key", clock.retry_options());
-  // Faults apply to the next requests in arrival order: item 0's first attempt is refused
-  // (NotSent: retried), and its retry is processed but the answer is lost (MaybeSent: final).
+  // Faults apply to the next requests in arrival order. Item 0's first attempt is refused
+  // (NotSent: retried after the others of its round).
+  fake->fail_next(transport_error(SendState::NotSent, "connection refused"),
+                  postal::testing::FaultTiming::BeforeProcessing);
+  postal::BatchOptions options;
+  options.max_in_flight = 1;
+  auto results = client.send_many(numbered_batch(4), options);
+  for (const auto& result : results) CHECK(result.has_value());
+  CHECK(fake->request_count() == 5);
+  CHECK(fake->messages().size() == 4);
+  CHECK(clock.sleeps().size() == 1);
+
+  // An item refused, then processed with its answer lost (MaybeSent: final), is not sent again.
   fake->fail_next(transport_error(SendState::NotSent, "connection refused"),
                   postal::testing::FaultTiming::BeforeProcessing);
   postal::Error lost_answer;
@@ -177,21 +208,16 @@ TEST_CASE("send_many: NotSent failures are retried per item; MaybeSent ones neve
   lost_answer.send_state = SendState::MaybeSent;
   lost_answer.message = "timed out after the request was written";
   fake->fail_next(lost_answer, postal::testing::FaultTiming::AfterProcessing);
-  postal::BatchOptions options;
-  options.max_in_flight = 1;
-  auto results = client.send_many(numbered_batch(4), options);
+  results = client.send_many(numbered_batch(1), options);
   REQUIRE_FALSE(results[0].has_value());
   CHECK(results[0].error().code == ErrorCode::Timeout);
   CHECK(results[0].error().send_state == SendState::MaybeSent);
   CHECK(results[0].error().attempts == 2);
   CHECK(results[0].error().message.find("not retried") != std::string::npos);
-  CHECK(results[1].has_value());
-  CHECK(results[2].has_value());
-  CHECK(results[3].has_value());
-  // Server side: item 0 reached Postal twice (refused, then processed) and was not sent again.
-  CHECK(fake->request_count() == 5);
-  CHECK(fake->messages().size() == 4);
-  CHECK(clock.sleeps().size() == 1);
+  // Server side: it reached Postal twice (refused, then processed) and was not sent again.
+  CHECK(fake->request_count() == 7);
+  CHECK(fake->messages().size() == 5);
+  CHECK(clock.sleeps().size() == 2);
 }
 
 TEST_CASE("send_many: with retry_maybe_sent_sends a lost answer is sent again (a duplicate)") {
@@ -394,16 +420,17 @@ TEST_CASE("send_many: requests written into the memory of sent ones carry their 
 
 TEST_CASE("send_many: a request written into a retried one gets the full timeout again") {
   // Item 0 is refused twice (NotSent, retried) and its second attempt takes 55 s: its last
-  // attempt gets what is left of the 60 s retry deadline as its timeout. Later items are written
-  // into the request objects it used (windows of 1, 4, 16, ... at one in flight) and must go out
-  // with the client's 10 s.
+  // attempt gets what is left of the 60 s retry deadline as its timeout. Retries go in rounds
+  // of 256 new items at one in flight, so item 0's attempts open rounds 2 and 3; round 4 sends
+  // items 766-799 into the request objects of round 3, item 0's short one included, and they
+  // must go out with the client's 10 s.
   FakeClock clock;
-  int calls = 0;
+  int item0_calls = 0;
   auto transport = std::make_shared<ScriptedTransport>(
-      [&](const postal::HttpRequest&) -> ScriptedTransport::Answer {
-        if (++calls <= 2) {
+      [&](const postal::HttpRequest& request) -> ScriptedTransport::Answer {
+        if (request.body.find("\"Message 0\"") != std::string::npos && ++item0_calls <= 2) {
           // The deadline counts from the first failure: the second one uses up 55 s of it.
-          if (calls == 2) clock.advance(55s);
+          if (item0_calls == 2) clock.advance(55s);
           return transport_error(SendState::NotSent, "connection refused");
         }
         return postal_test::success_response(R"({"message_id":"m","messages":{}})");
@@ -411,13 +438,11 @@ TEST_CASE("send_many: a request written into a retried one gets the full timeout
   auto client = client_for(transport, "test-api-key", clock.retry_options());
   postal::BatchOptions options;
   options.max_in_flight = 1;
-  const auto results = client.send_many(numbered_batch(30), options);
+  const auto results = client.send_many(numbered_batch(800), options);
   for (const auto& result : results) CHECK(result.has_value());
   const auto requests = transport->requests();
-  REQUIRE(requests.size() == 32);
+  REQUIRE(requests.size() == 802);
   CHECK(requests[0].timeout == 10s);
-  // Item 0's last attempt (the retry after the 55 s one) is the only short one: what was left of
-  // its deadline. It is not the last request: later items follow it in its window.
   std::size_t short_timeouts = 0;
   std::size_t item0_attempts = 0;
   for (std::size_t k = 0; k < requests.size(); ++k) {
@@ -427,7 +452,7 @@ TEST_CASE("send_many: a request written into a retried one gets the full timeout
     ++short_timeouts;
     CHECK(item0);
     CHECK(requests[k].timeout < 10s);
-    CHECK(k + 1 < requests.size());
+    CHECK(k + 34 < requests.size());  // round 4 came after it
   }
   CHECK(item0_attempts == 3);
   CHECK(short_timeouts == 1);

@@ -1,5 +1,6 @@
-// postal-cpp internals: Client::send_many. The batch is a RequestFeed: it encodes each request
-// when the transport asks for one, so it holds no more request bodies than are in flight. The
+// postal-cpp internals: Client::send_many. The batch is a RequestFeed: the transport takes each
+// request when it can start it, and a thread encodes the items a little ahead of it (a bounded
+// ring, EncodeAhead), so the batch holds few request bodies beyond those in flight. The
 // libcurl transport pulls from it as slots free (detail::FeedTransport); any other transport
 // gets windows through Transport::send_all, which grow from max_in_flight (so a bad key is found
 // after one window, not after the whole batch) up to a bounded size. A failed item that the
@@ -8,6 +9,7 @@
 #pragma once
 
 #include <postal/detail/client_core.hpp>
+#include <postal/detail/encode_ahead.hpp>
 #include <postal/detail/request_feed.hpp>
 #include <postal/detail/retry.hpp>
 #include <postal/detail/send_body.hpp>
@@ -39,6 +41,9 @@ inline std::size_t max_batch_window(std::size_t max_in_flight) noexcept {
 /// A window also ends once its request bodies hold this many bytes (large attachments).
 inline constexpr std::size_t batch_window_bytes = std::size_t{64} << 20;
 
+/// The most requests in flight at once, whatever BatchOptions::max_in_flight says.
+inline constexpr std::size_t kMostInFlight = 2048;
+
 template <class Request>
 class SendBatch final : public RequestFeed {
  public:
@@ -47,7 +52,9 @@ class SendBatch final : public RequestFeed {
       : core_(core),
         requests_(requests),
         options_(options),
-        window_size_((std::min)(options.max_in_flight, max_batch_window(options.max_in_flight))) {
+        in_flight_((std::min)({options.max_in_flight, requests.size(), kMostInFlight})),
+        round_size_(max_batch_window(in_flight_)),
+        window_size_((std::min)(in_flight_, round_size_)) {
     results_.reserve(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) results_.emplace_back(Error{});
   }
@@ -57,6 +64,12 @@ class SendBatch final : public RequestFeed {
     if (options_.max_in_flight == 0)
       return settle_all(invalid_argument("BatchOptions::max_in_flight must be at least 1"));
     auto* feeder = dynamic_cast<FeedTransport*>(core_.transport().get());
+    if (requests_.size() > in_flight_) {  // more than the first requests
+      try {
+        ahead_.emplace(core_, requests_, std::clamp<std::size_t>(in_flight_ * 4, 32, 512));
+      } catch (...) {  // no thread: items are encoded as they are taken
+      }
+    }
     for (;;) {  // one pass per round of retries
       if (feeder != nullptr)
         send_feed(*feeder);
@@ -76,7 +89,9 @@ class SendBatch final : public RequestFeed {
       ready_.insert(ready_.end(), waiting_.begin(), waiting_.end());
       waiting_.clear();
       wait_ = std::chrono::milliseconds(0);
+      round_taken_ = 0;
     }
+    ahead_.reset();  // the encoder thread ends
     if (out_of_memory_) stop_with("memory ran out while encoding a request");
     // Retries are not started after the batch stopped: those items end with their last errors.
     for (std::size_t index : waiting_) settle(index, std::move(*tried_.at(index).last_error));
@@ -88,43 +103,53 @@ class SendBatch final : public RequestFeed {
     return std::move(results_);
   }
 
-  // RequestFeed: items waiting for a retry first, then new ones in input order. No new item
-  // starts while a failed one waits for its retry.
+  // RequestFeed: items waiting for a retry first, then new ones in input order. A round hands
+  // out up to round_size_ new items; once an item of the round has failed and waits for its
+  // retry, no new item starts after the round (the retry comes first in the next one).
   bool next(HttpRequest& slot, std::size_t& id) noexcept override {
+    std::optional<std::size_t> taken;  // an item out of the queues, not yet handed out or settled
     try {
       while (!stop_reason_ && !out_of_memory_) {
         if (!ready_.empty()) {
-          const std::size_t index = ready_.front();
+          taken = ready_.front();
           ready_.pop_front();
-          Item& item = tried_.at(index);
+          Item& item = tried_.at(*taken);
           const auto timeout = item.schedule->attempt_timeout(core_.timeout());
           // Ends with its last error when its deadline passed while it waited, or (it was encoded
           // once: only memory can fail) when it cannot be encoded again.
-          if (!timeout || encode(index, slot, *timeout)) {
-            settle(index, std::move(*item.last_error));
-            tried_.erase(index);
+          if (!timeout || encode(*taken, slot, *timeout)) {
+            settle(*taken, std::move(*item.last_error));
+            tried_.erase(*std::exchange(taken, std::nullopt));
             continue;
           }
-          id = index;
+          id = *std::exchange(taken, std::nullopt);
           return true;
         }
-        if (!waiting_.empty() || next_ == requests_.size()) return false;
-        const std::size_t index = next_++;
-        if (auto error = encode(index, slot, core_.timeout())) {
+        if (next_ == requests_.size()) return false;
+        if (round_taken_ == round_size_) {
+          if (!waiting_.empty()) return false;
+          round_taken_ = 0;  // nothing to retry: the next round starts at once
+        }
+        taken = next_++;
+        ++round_taken_;
+        if (auto error = ahead_ ? ahead_->take(slot) : encode(*taken, slot, core_.timeout())) {
           error->send_state = SendState::NotSent;
-          settle(index, core_.redacted(std::move(*error)));
+          settle(*taken, core_.redacted(std::move(*error)));
+          taken.reset();
           continue;
         }
-        id = index;
+        id = *std::exchange(taken, std::nullopt);
         return true;
       }
     } catch (...) {  // out of memory: what was handed out still finishes; nothing more starts
       out_of_memory_ = true;
+      if (taken) settle(*taken, no_memory(SendState::NotSent));
     }
     return false;
   }
 
   void finished(std::size_t id, Result<HttpResponse> outcome) noexcept override {
+    bool settled = false;
     try {
       Result<SendResult> result = guarded([&]() -> Result<SendResult> {
         return core_.interpret<SendResult>(
@@ -133,6 +158,7 @@ class SendBatch final : public RequestFeed {
       auto tried = tried_.find(id);
       if (result) {
         if (tried != tried_.end()) tried_.erase(tried);
+        settled = true;
         settle(id, std::move(result));
         return;
       }
@@ -154,14 +180,12 @@ class SendBatch final : public RequestFeed {
       }
       tried_.erase(tried);
       const bool stops = options_.stop_on_auth_error && is_auth_error(error);
+      settled = true;
       settle(id, std::move(error));
       if (stops && !stop_reason_) stop_after(id);
-    } catch (...) {  // out of memory
-      Error error;
-      error.code = ErrorCode::Transport;
-      error.send_state = SendState::MaybeSent;
-      error.message = "out of memory";  // fits std::string's inline buffer: no allocation
-      settle(id, std::move(error));
+    } catch (...) {  // out of memory: the batch stops (run() says why)
+      out_of_memory_ = true;
+      if (!settled) settle(id, no_memory(SendState::MaybeSent));
     }
   }
 
@@ -171,21 +195,23 @@ class SendBatch final : public RequestFeed {
     std::optional<Error> last_error;
   };
 
-  // Writes item `index` into `slot`: a slot that held a request of this batch keeps its method,
-  // URL and headers (the same for every item) and its memory.
+  // An Error that allocates nothing (its message fits std::string's inline buffer).
+  static Error no_memory(SendState state) noexcept {
+    Error error;
+    error.code = ErrorCode::Transport;
+    error.send_state = state;
+    error.message = "out of memory";
+    return error;
+  }
+
   std::optional<Error> encode(std::size_t index, HttpRequest& slot,
                               std::chrono::milliseconds timeout) {
-    return guarded([&]() -> std::optional<Error> {
-      if (slot.url.empty())
-        slot = core_.make_request(send_endpoint(requests_[index]), std::string());
-      slot.timeout = timeout;
-      return write_body(requests_[index], scratch_, slot.body);
-    });
+    return encode_send_request(core_, requests_[index], slot, timeout, scratch_);
   }
 
   void send_feed(FeedTransport& feeder) {
     try {
-      feeder.send_feed(*this, options_.max_in_flight);
+      feeder.send_feed(*this, in_flight_);
     } catch (const std::exception& e) {
       stop_with(std::string("the transport failed: ") + e.what());
     } catch (...) {
@@ -196,7 +222,7 @@ class SendBatch final : public RequestFeed {
   // For transports without FeedTransport: windows through Transport::send_all until the feed
   // gives nothing more. Window sizes grow (saturating) from max_in_flight up to the largest.
   void send_windows() {
-    const std::size_t largest = max_batch_window(options_.max_in_flight);
+    const std::size_t largest = round_size_;
     std::vector<HttpRequest> window;
     std::vector<std::size_t> ids;
     for (;;) {
@@ -212,6 +238,14 @@ class SendBatch final : public RequestFeed {
       }
       if (count == 0) return;
       window.resize(count);
+      if (stop_reason_) {  // stopped while the window was taken (by the progress callback)
+        for (std::size_t k = 0; k < count; ++k) {
+          auto tried = tried_.find(ids[k]);  // a retry ends with its last error
+          const bool retry = tried != tried_.end() && tried->second.last_error;
+          settle(ids[k], retry ? std::move(*tried->second.last_error) : aborted());
+        }
+        return;
+      }
       auto responses = send_all(window);
       for (std::size_t k = 0; k < count; ++k) finished(ids[k], std::move(responses[k]));
       for (HttpRequest& request : window)  // only small bodies' memory is worth keeping
@@ -226,7 +260,7 @@ class SendBatch final : public RequestFeed {
     std::vector<Result<HttpResponse>> responses;
     std::optional<Error> failure;
     try {
-      responses = core_.transport()->send_all(requests, options_.max_in_flight);
+      responses = core_.transport()->send_all(requests, in_flight_);
     } catch (const std::exception& e) {
       failure = unexpected_exception(e.what());
     } catch (...) {
@@ -285,6 +319,9 @@ class SendBatch final : public RequestFeed {
   std::size_t done_ = 0;
   bool progress_failed_ = false;
   std::optional<std::string> stop_reason_;
+  std::size_t in_flight_;              // max_in_flight, within the batch and kMostInFlight
+  std::size_t round_size_;             // new items handed out per round of retries
+  std::size_t round_taken_ = 0;        // new items handed out in this round
   std::size_t next_ = 0;               // the first item never handed out
   std::map<std::size_t, Item> tried_;  // items that failed once, while they may be retried
   std::vector<std::size_t> waiting_;   // failed in this round, retried after `wait_`
@@ -293,6 +330,7 @@ class SendBatch final : public RequestFeed {
   std::size_t window_size_;            // the next send_all window (without FeedTransport)
   std::string scratch_;                // the encoding buffer, reused by every request
   bool out_of_memory_ = false;
+  std::optional<EncodeAhead<Request>> ahead_;  // new items encoded on a thread, when worth it
 };
 
 }  // namespace detail

@@ -176,7 +176,7 @@ std::optional<Error> validate_and_write(const Request& request, std::string& out
 
 /// The request body of a send, validated, then encoded into `out` with `scratch` as the buffer
 /// to write in. The writer reserves for the worst case (every text byte escaped, ~6x), which a
-/// body kept in a send_many window must not hold: a small body is copied out of `scratch` (which
+/// body kept while send_many runs must not hold: a small body is copied out of `scratch` (which
 /// keeps its capacity for the next one) into `out`, whose memory is reused when it fits (send_many
 /// passes the body of a request already sent); a large one takes the buffer over.
 /// Errors are InvalidArgument (NotSent); `out` is then unspecified.
