@@ -430,7 +430,15 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
             throw;
           }
           transfer->slot = std::move(slot);
-          if (auto failed = start(*transfer, multi)) {
+          std::optional<Error> failed;
+          try {
+            failed = start(*transfer, multi);
+          } catch (...) {  // not handed to libcurl (that step throws nothing)
+            settle(source, *transfer,
+                   internal_error(SendState::NotSent, describe_current_exception()));
+            throw;
+          }
+          if (failed) {
             settle(source, *transfer, std::move(*failed));
             continue;
           }

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -67,6 +68,7 @@ class PullingTransport : public postal::Transport, public postal::detail::FeedTr
       if (in_flight.empty()) return;
       Taken oldest = std::move(in_flight.front());
       in_flight.pop_front();
+      if (before_answer) before_answer();
       feed.finished(oldest.id, fake_->send(*oldest.request));
     }
   }
@@ -76,6 +78,7 @@ class PullingTransport : public postal::Transport, public postal::detail::FeedTr
   int feeds = 0;                                 // send_feed calls
   std::optional<std::size_t> throw_after_pulls;  // throws once this many were handed out
   std::optional<std::size_t> stop_after_pulls;   // returns early (a broken transport)
+  std::function<void()> before_answer;           // runs before each request is answered
 
  private:
   std::shared_ptr<FakePostal> fake_;
@@ -96,6 +99,18 @@ std::string stored_subject(const FakePostal& fake, const postal::SendResult& sen
   auto stored = fake.find_message(sent.messages.begin()->second.id);
   REQUIRE(stored.has_value());
   return stored->subject.value_or("");
+}
+
+/// send_many of `count` items at 8 in flight, each answer taking `per_answer` of the fake clock;
+/// item 0's first attempt is refused (NotSent: it may be retried).
+std::vector<postal::Result<postal::SendResult>> slow_batch(Setup& s,
+                                                           std::chrono::milliseconds per_answer,
+                                                           std::size_t count) {
+  s.transport->before_answer = [&s, per_answer] { s.clock.advance(per_answer); };
+  s.fake->fail_next(postal::Error(ErrorCode::Transport, "connection refused", SendState::NotSent));
+  postal::BatchOptions options;
+  options.max_in_flight = 8;
+  return s.client().send_many(numbered_batch(count), options);
 }
 
 }  // namespace
@@ -182,4 +197,35 @@ TEST_CASE("send_many on a pulling transport that stops taking requests: the rest
           std::string::npos);
   }
   CHECK(s.fake->request_count() == 6);
+}
+
+TEST_CASE("send_many on a pulling transport: a slow round ends early for a retry's deadline") {
+  // Each answer takes 250 ms of the fake clock, 8 at a time. Item 0 is refused at once; its
+  // retry deadline is 60 s from then, and a whole round (256 new items) would take 64 s. The
+  // round ends once what is left of the deadline would no longer cover the requests in flight
+  // (one 10 s timeout at worst) and the wait: item 0 goes again in time, and is sent.
+  Setup s;
+  const auto results = slow_batch(s, 250ms, 300);
+  REQUIRE(results[0].has_value());
+  CHECK(stored_subject(*s.fake, *results[0]) == "Message 0");
+  const auto& pulled = s.transport->pulled;
+  const auto retry = std::find(pulled.begin() + 1, pulled.end(), std::size_t{0});
+  REQUIRE(retry != pulled.end());
+  const auto position = static_cast<std::size_t>(retry - pulled.begin());
+  CHECK(position < 256);  // before the round's 256 new items were all handed out
+  CHECK(position > 150);  // and not at once: the round went on while the deadline allowed
+  for (std::size_t i = 1; i < 300; ++i) CHECK(results[i].has_value());
+}
+
+TEST_CASE("send_many on a pulling transport: a retry whose deadline passed says so") {
+  // Each answer takes 2 s: when the round ends for item 0, the 8 requests in flight take 16 s
+  // more, past its deadline. It ends with its error, and the message says why.
+  Setup s;
+  const auto results = slow_batch(s, 2s, 100);
+  REQUIRE_FALSE(results[0].has_value());
+  CHECK(results[0].error().attempts == 1);
+  CHECK(results[0].error().send_state == SendState::NotSent);
+  CHECK(results[0].error().message.find("not retried: its retry deadline passed") !=
+        std::string::npos);
+  for (std::size_t i = 1; i < 100; ++i) CHECK(results[i].has_value());
 }

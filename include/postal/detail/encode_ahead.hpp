@@ -46,7 +46,10 @@ class EncodeAhead {
 
   /// Starts the thread (std::system_error when none can be made).
   EncodeAhead(const ClientCore& core, const std::vector<Request>& requests, std::size_t depth)
-      : core_(core), requests_(requests), ring_((std::max)(depth, std::size_t{2})) {
+      : core_(core),
+        requests_(requests),
+        ring_((std::max)(depth, std::size_t{2})),
+        kept_body_bytes_(kMostBytesAhead / ring_.size()) {
     thread_ = std::thread([this] { work(); });
   }
   ~EncodeAhead() {
@@ -75,9 +78,9 @@ class EncodeAhead {
     std::optional<Error> error = std::move(entry.refused);
     entry.refused.reset();
     if (!error) std::swap(slot, entry.request);  // the slot's old request goes back for reuse
-    // Only small bodies' memory is worth keeping in the ring (not one attachment per entry).
-    if (entry.request.body.capacity() > send_body_copy_limit)
-      std::string().swap(entry.request.body);
+    // The ring keeps a taken body's memory for the next item only while all of them together
+    // stay within kMostBytesAhead (a few KiB each with a full ring; no attachment).
+    if (entry.request.body.capacity() > kept_body_bytes_) std::string().swap(entry.request.body);
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -147,6 +150,7 @@ class EncodeAhead {
   const ClientCore& core_;
   const std::vector<Request>& requests_;
   std::vector<Entry> ring_;
+  std::size_t kept_body_bytes_;  // the most memory an entry keeps of a body it took back
   std::mutex mutex_;
   std::condition_variable filled_;  // the taker waits for an item
   std::condition_variable space_;   // the worker waits for room

@@ -75,7 +75,7 @@ class SendBatch final : public RequestFeed {
         send_feed(*feeder);
       else
         send_windows();
-      if (waiting_.empty() || stop_reason_) break;
+      if (waiting_.empty() || stop_reason_ || out_of_memory_) break;
       if (!tried_.at(waiting_.front()).schedule->wait(wait_)) {
         for (std::size_t index : waiting_) {  // the items end with their last errors
           Error& last = *tried_.at(index).last_error;
@@ -118,24 +118,26 @@ class SendBatch final : public RequestFeed {
           // Ends with its last error when its deadline passed while it waited, or (it was encoded
           // once: only memory can fail) when it cannot be encoded again.
           if (!timeout || encode(*taken, slot, *timeout)) {
-            settle(*taken, std::move(*item.last_error));
-            tried_.erase(*std::exchange(taken, std::nullopt));
+            if (!timeout)
+              item.last_error->message +=
+                  " (not retried: its retry deadline passed while the batch sent other items)";
+            const std::size_t index = *std::exchange(taken, std::nullopt);
+            settle(index, std::move(*item.last_error));
+            tried_.erase(index);
             continue;
           }
           id = *std::exchange(taken, std::nullopt);
           return true;
         }
         if (next_ == requests_.size()) return false;
-        if (round_taken_ == round_size_) {
-          if (!waiting_.empty()) return false;
-          round_taken_ = 0;  // nothing to retry: the next round starts at once
-        }
+        if (!waiting_.empty() && (round_taken_ == round_size_ || retry_due())) return false;
+        if (round_taken_ == round_size_) round_taken_ = 0;  // nothing to retry: go on
         taken = next_++;
         ++round_taken_;
         if (auto error = ahead_ ? ahead_->take(slot) : encode(*taken, slot, core_.timeout())) {
           error->send_state = SendState::NotSent;
-          settle(*taken, core_.redacted(std::move(*error)));
-          taken.reset();
+          Error refused = core_.redacted(std::move(*error));
+          settle(*std::exchange(taken, std::nullopt), std::move(refused));
           continue;
         }
         id = *std::exchange(taken, std::nullopt);
@@ -194,6 +196,14 @@ class SendBatch final : public RequestFeed {
     std::optional<RetrySchedule> schedule;
     std::optional<Error> last_error;
   };
+
+  // Whether the round must end now for the first item waiting for a retry: what is left of its
+  // deadline would not cover the requests in flight (one timeout at worst) and its wait.
+  bool retry_due() const {
+    const auto needed = core_.timeout() + wait_;
+    const auto left = tried_.at(waiting_.front()).schedule->attempt_timeout(needed);
+    return !left || *left < needed;
+  }
 
   // An Error that allocates nothing (its message fits std::string's inline buffer).
   static Error no_memory(SendState state) noexcept {
