@@ -1,5 +1,6 @@
 // postal-cpp: the libcurl transport. Pooled easy handles (keep-alive), a shared TLS session and
-// DNS cache, `send` on curl_easy_perform and `send_all` on the multi interface.
+// DNS cache, `send` on curl_easy_perform, `send_all` and send_many's pull (send_feed) on the
+// multi interface.
 #include "curl_exchange.hpp"
 
 #include <postal/detail/request_feed.hpp>

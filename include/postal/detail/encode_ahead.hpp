@@ -78,8 +78,9 @@ class EncodeAhead {
     std::optional<Error> error = std::move(entry.refused);
     entry.refused.reset();
     if (!error) std::swap(slot, entry.request);  // the slot's old request goes back for reuse
-    // The ring keeps a taken body's memory for the next item only while all of them together
-    // stay within kMostBytesAhead (a few KiB each with a full ring; no attachment).
+    // An entry keeps a taken body's memory for its next item up to kMostBytesAhead / ring size,
+    // so all of them together about kMostBytesAhead (16 KiB each in a ring of 512; never an
+    // attachment).
     if (entry.request.body.capacity() > kept_body_bytes_) std::string().swap(entry.request.body);
     bool wake = false;
     {

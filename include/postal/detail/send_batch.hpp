@@ -3,9 +3,10 @@
 // ring, EncodeAhead), so the batch holds few request bodies beyond those in flight. The
 // libcurl transport pulls from it as slots free (detail::FeedTransport); any other transport
 // gets windows through Transport::send_all, which grow from max_in_flight (so a bad key is found
-// after one window, not after the whole batch) up to a bounded size. A failed item that the
-// retry policy allows is tried again once the requests in flight have ended and the policy's
-// wait is over; no new item starts in the meantime.
+// after one window, not after the whole batch) up to a bounded size. Items go in rounds of new
+// items; a failed item that the retry policy allows goes again first in the next round, once
+// the requests in flight have ended and the policy's wait is over (a round ends early when the
+// item's retry deadline would not wait for it).
 #pragma once
 
 #include <postal/detail/client_core.hpp>
@@ -104,8 +105,8 @@ class SendBatch final : public RequestFeed {
   }
 
   // RequestFeed: items waiting for a retry first, then new ones in input order. A round hands
-  // out up to round_size_ new items; once an item of the round has failed and waits for its
-  // retry, no new item starts after the round (the retry comes first in the next one).
+  // out up to round_size_ new items; while an item waits for its retry, no new item starts
+  // after the round, or once retry_due() (the retry comes first in the next round).
   bool next(HttpRequest& slot, std::size_t& id) noexcept override {
     std::optional<std::size_t> taken;  // an item out of the queues, not yet handed out or settled
     try {
