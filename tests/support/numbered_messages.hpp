@@ -3,6 +3,9 @@
 #pragma once
 
 #include <postal/models.hpp>
+#include <postal/testing/fake_postal.hpp>
+
+#include "catch.hpp"
 
 #include <cstddef>
 #include <string>
@@ -25,6 +28,15 @@ inline std::vector<postal::SendMessageRequest> numbered_batch(std::size_t count)
   batch.reserve(count);
   for (std::size_t i = 0; i < count; ++i) batch.push_back(numbered(i));
   return batch;
+}
+
+/// The subject FakePostal stored for the one message a send result names.
+inline std::string stored_subject(const postal::testing::FakePostal& fake,
+                                  const postal::SendResult& sent) {
+  REQUIRE(sent.messages.size() == 1);
+  auto stored = fake.find_message(sent.messages.begin()->second.id);
+  REQUIRE(stored.has_value());
+  return stored->subject.value_or("");
 }
 
 }  // namespace postal_test

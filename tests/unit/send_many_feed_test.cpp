@@ -32,6 +32,7 @@ using postal::SendState;
 using postal::testing::FakePostal;
 using postal_test::FakeClock;
 using postal_test::numbered_batch;
+using postal_test::stored_subject;
 
 /// A FeedTransport over FakePostal: keeps up to max_in_flight requests "in flight" and ends the
 /// oldest first, asking the feed for more after each end. Records what it was handed.
@@ -93,13 +94,6 @@ struct Setup {
                                                 transport, clock.retry_options()});
   }
 };
-
-std::string stored_subject(const FakePostal& fake, const postal::SendResult& sent) {
-  REQUIRE(sent.messages.size() == 1);
-  auto stored = fake.find_message(sent.messages.begin()->second.id);
-  REQUIRE(stored.has_value());
-  return stored->subject.value_or("");
-}
 
 /// send_many of `count` items at 8 in flight, each answer taking `per_answer` of the fake clock;
 /// item 0's first attempt is refused (NotSent: it may be retried).

@@ -33,20 +33,13 @@ using postal_test::ScriptedTransport;
 
 using postal_test::numbered;
 using postal_test::numbered_batch;
+using postal_test::stored_subject;
 
 postal::Client client_for(std::shared_ptr<postal::Transport> transport,
                           std::string key = "test-api-key",
                           postal::RetryOptions retry = postal::RetryOptions::none()) {
   return postal::Client(postal::ClientOptions{"https://postal.example.test", std::move(key), 10s,
                                               std::move(transport), std::move(retry)});
-}
-
-/// The subject FakePostal stored for the message a result names.
-std::string stored_subject(const FakePostal& fake, const postal::SendResult& sent) {
-  REQUIRE(sent.messages.size() == 1);
-  auto stored = fake.find_message(sent.messages.begin()->second.id);
-  REQUIRE(stored.has_value());
-  return stored->subject.value_or("");
 }
 
 postal::Error transport_error(SendState state, std::string message) {

@@ -34,7 +34,8 @@
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
 
-/// The largest window: requests handed to Transport::send_all in one call.
+/// The largest window (requests handed to Transport::send_all in one call), and the new items
+/// of one round of retries.
 inline std::size_t max_batch_window(std::size_t max_in_flight) noexcept {
   return std::clamp<std::size_t>(max_in_flight * 32, 256, 2048);
 }
@@ -231,9 +232,8 @@ class SendBatch final : public RequestFeed {
   }
 
   // For transports without FeedTransport: windows through Transport::send_all until the feed
-  // gives nothing more. Window sizes grow (saturating) from max_in_flight up to the largest.
+  // gives nothing more. Window sizes grow (saturating) from max_in_flight up to the round size.
   void send_windows() {
-    const std::size_t largest = round_size_;
     std::vector<HttpRequest> window;
     std::vector<std::size_t> ids;
     for (;;) {
@@ -261,7 +261,7 @@ class SendBatch final : public RequestFeed {
       for (std::size_t k = 0; k < count; ++k) finished(ids[k], std::move(responses[k]));
       for (HttpRequest& request : window)  // only small bodies' memory is worth keeping
         if (request.body.capacity() > send_body_copy_limit) std::string().swap(request.body);
-      window_size_ = window_size_ > largest / 4 ? largest : window_size_ * 4;
+      window_size_ = window_size_ > round_size_ / 4 ? round_size_ : window_size_ * 4;
     }
   }
 
