@@ -1,7 +1,8 @@
 // Client::send_many on a transport that pulls its requests (detail::FeedTransport, the libcurl
 // transport's path): items are handed out in input order and no more than max_in_flight at
 // once, a failed item goes again before any new one (after the policy's wait), and a transport
-// that throws or stops taking requests leaves every other item with a clear NotSent error.
+// that throws or stops taking requests leaves every other item with a clear NotSent error (one
+// that returns with requests unended leaves those MaybeSent).
 #include "support/catch.hpp"
 #include "support/fake_clock.hpp"
 #include "support/numbered_messages.hpp"
@@ -49,6 +50,7 @@ class PullingTransport : public postal::Transport, public postal::detail::FeedTr
     struct Taken {
       std::size_t id;
       std::unique_ptr<postal::HttpRequest> request;
+      std::size_t hold = 0;  // answers of later requests that go before this one's
     };
     std::deque<Taken> in_flight;
     for (;;) {
@@ -57,8 +59,10 @@ class PullingTransport : public postal::Transport, public postal::detail::FeedTr
         Taken next{0, std::make_unique<postal::HttpRequest>()};
         if (!feed.next(*next.request, next.id)) break;
         pulled.push_back(next.id);
+        if (hold_for) next.hold = hold_for(next.id);
         in_flight.push_back(std::move(next));
         most_in_flight = (std::max)(most_in_flight, in_flight.size());
+        if (drop_after_pulls && pulled.size() == *drop_after_pulls) return;  // breaks the contract
         if (throw_after_pulls && pulled.size() == *throw_after_pulls) {
           for (auto& taken : in_flight)  // the contract: every request taken is finished
             feed.finished(taken.id, postal::Error(ErrorCode::Transport, "network gone",
@@ -67,9 +71,14 @@ class PullingTransport : public postal::Transport, public postal::detail::FeedTr
         }
       }
       if (in_flight.empty()) return;
-      Taken oldest = std::move(in_flight.front());
-      in_flight.pop_front();
+      auto answered = std::find_if(in_flight.begin(), in_flight.end(),
+                                   [](const Taken& taken) { return taken.hold == 0; });
+      if (answered == in_flight.end()) answered = in_flight.begin();
+      for (auto it = in_flight.begin(); it != answered; ++it) --it->hold;
+      Taken oldest = std::move(*answered);
+      in_flight.erase(answered);
       if (before_answer) before_answer();
+      if (before_answer_of) before_answer_of(oldest.id);
       feed.finished(oldest.id, fake_->send(*oldest.request));
     }
   }
@@ -79,7 +88,10 @@ class PullingTransport : public postal::Transport, public postal::detail::FeedTr
   int feeds = 0;                                 // send_feed calls
   std::optional<std::size_t> throw_after_pulls;  // throws once this many were handed out
   std::optional<std::size_t> stop_after_pulls;   // returns early (a broken transport)
+  std::optional<std::size_t> drop_after_pulls;   // returns at once, its requests in flight unended
   std::function<void()> before_answer;           // runs before each request is answered
+  std::function<void(std::size_t id)> before_answer_of;  // then this, with the item's id
+  std::function<std::size_t(std::size_t id)> hold_for;   // answers to let pass before an item's
 
  private:
   std::shared_ptr<FakePostal> fake_;
@@ -94,6 +106,17 @@ struct Setup {
                                                 transport, clock.retry_options()});
   }
 };
+
+/// send_many of `count` items at 3 in flight; items 0 and 1 must have been sent.
+std::vector<postal::Result<postal::SendResult>> three_in_flight(Setup& s, std::size_t count) {
+  postal::BatchOptions options;
+  options.max_in_flight = 3;
+  auto results = s.client().send_many(numbered_batch(count), options);
+  REQUIRE(results.size() == count);
+  CHECK(results[0].has_value());
+  CHECK(results[1].has_value());
+  return results;
+}
 
 /// send_many of `count` items at 8 in flight, each answer taking `per_answer` of the fake clock;
 /// item 0's first attempt is refused (NotSent: it may be retried).
@@ -158,13 +181,8 @@ TEST_CASE("send_many on a pulling transport: a failed item goes again after its 
 TEST_CASE("send_many on a pulling transport that throws: the rest are Aborted, NotSent") {
   Setup s;
   s.transport->throw_after_pulls = 5;
-  postal::BatchOptions options;
-  options.max_in_flight = 3;
-  const auto results = s.client().send_many(numbered_batch(12), options);
-  REQUIRE(results.size() == 12);
-  CHECK(results[0].has_value());  // ended before the throw
-  CHECK(results[1].has_value());
-  for (std::size_t i = 2; i < 5; ++i) {  // in flight at the throw: finished by the transport
+  const auto results = three_in_flight(s, 12);  // items 0 and 1 ended before the throw
+  for (std::size_t i = 2; i < 5; ++i) {         // in flight at the throw: finished by the transport
     REQUIRE_FALSE(results[i].has_value());
     CHECK(results[i].error().message.find("network gone") != std::string::npos);
     CHECK(results[i].error().send_state == SendState::MaybeSent);
@@ -222,4 +240,58 @@ TEST_CASE("send_many on a pulling transport: a retry whose deadline passed says 
   CHECK(results[0].error().message.find("not retried: its retry deadline passed") !=
         std::string::npos);
   for (std::size_t i = 1; i < 100; ++i) CHECK(results[i].has_value());
+}
+
+TEST_CASE("send_many on a pulling transport that drops its requests in flight: MaybeSent") {
+  // Against FeedTransport's contract, the transport returns with 3 requests taken and never
+  // ended: they may have been written, so they end MaybeSent (not retried), and the rest Aborted.
+  Setup s;
+  s.transport->drop_after_pulls = 5;
+  const auto results = three_in_flight(s, 9);
+  for (std::size_t i = 2; i < 5; ++i) {
+    REQUIRE_FALSE(results[i].has_value());
+    CHECK(results[i].error().code == ErrorCode::Transport);
+    CHECK(results[i].error().send_state == SendState::MaybeSent);
+    CHECK(results[i].error().message.find("returned without an outcome") != std::string::npos);
+  }
+  for (std::size_t i = 5; i < 9; ++i) {
+    REQUIRE_FALSE(results[i].has_value());
+    CHECK(results[i].error().code == ErrorCode::Aborted);
+  }
+  CHECK(s.transport->feeds == 1);
+  CHECK(s.fake->request_count() == 2);
+}
+
+TEST_CASE("send_many on a pulling transport: a round ends for the earliest retry deadline") {
+  // Answers take 250 ms each, 8 in flight, mostly oldest first. Item 0 is refused at once (its
+  // retry deadline: 60 s later) and goes again near the end of that time, in the next round.
+  // There the first new item (Y) is refused before item 0's retry, which is answered four answers
+  // late and refused again: Y waits first, with a deadline a minute ahead, item 0 second, with a
+  // few seconds left. The round must end for item 0, not run on for Y's deadline, so that item
+  // 0's third attempt goes in time.
+  Setup s;
+  s.transport->before_answer = [&s] { s.clock.advance(250ms); };
+  const postal::Error refused(ErrorCode::Transport, "connection refused", SendState::NotSent);
+  std::size_t item0_pulls = 0;
+  std::optional<std::size_t> y;
+  s.transport->hold_for = [&](std::size_t id) -> std::size_t {
+    if (id == 0) ++item0_pulls;
+    if (id != 0 && item0_pulls == 2 && !y) y = id;  // the first new item after item 0's retry
+    return id == 0 && item0_pulls == 2 ? 4 : 0;
+  };
+  bool y_refused = false;
+  s.transport->before_answer_of = [&](std::size_t id) {
+    const bool first_y = y && id == *y && !std::exchange(y_refused, true);
+    if ((id == 0 && item0_pulls <= 2) || first_y) s.fake->fail_next(refused);
+  };
+  postal::BatchOptions options;
+  options.max_in_flight = 8;
+  const auto results = s.client().send_many(numbered_batch(600), options);
+  REQUIRE(y);
+  CHECK(y_refused);
+  CHECK(item0_pulls == 3);
+  REQUIRE(results[0].has_value());
+  CHECK(stored_subject(*s.fake, *results[0]) == "Message 0");
+  REQUIRE(results[*y].has_value());
+  for (std::size_t i = 1; i < 600; ++i) CHECK(results[i].has_value());
 }

@@ -118,6 +118,10 @@ class RetrySchedule {
   RetrySchedule(const RetryOptions& options, CallKind kind)
       : options_(&options), kind_(kind), deadline_(deadline_from(now(), options.deadline)) {}
 
+  /// When the call's retries end (RetryOptions::deadline after it started, saturating at
+  /// Clock::time_point::max()).
+  Clock::time_point deadline() const noexcept { return deadline_; }
+
   /// The timeout of the next attempt: `timeout`, cut to what is left of the deadline (rounded
   /// up to whole milliseconds); nullopt when nothing is left.
   std::optional<std::chrono::milliseconds> attempt_timeout(

@@ -59,6 +59,7 @@ class SendBatch final : public RequestFeed {
         window_size_((std::min)(in_flight_, round_size_)) {
     results_.reserve(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) results_.emplace_back(Error{});
+    handed_out_.resize(requests.size());
   }
 
   std::vector<Result<SendResult>> run() && {
@@ -128,7 +129,7 @@ class SendBatch final : public RequestFeed {
             tried_.erase(index);
             continue;
           }
-          id = *std::exchange(taken, std::nullopt);
+          id = hand_out(*std::exchange(taken, std::nullopt));
           return true;
         }
         if (next_ == requests_.size()) return false;
@@ -142,7 +143,7 @@ class SendBatch final : public RequestFeed {
           settle(*std::exchange(taken, std::nullopt), std::move(refused));
           continue;
         }
-        id = *std::exchange(taken, std::nullopt);
+        id = hand_out(*std::exchange(taken, std::nullopt));
         return true;
       }
     } catch (...) {  // out of memory: what was handed out still finishes; nothing more starts
@@ -153,6 +154,9 @@ class SendBatch final : public RequestFeed {
   }
 
   void finished(std::size_t id, Result<HttpResponse> outcome) noexcept override {
+    if (id >= handed_out_.size() || !handed_out_[id]) return;  // not out: no outcome to take
+    handed_out_[id] = false;
+    --out_now_;
     bool settled = false;
     try {
       Result<SendResult> result = guarded([&]() -> Result<SendResult> {
@@ -178,6 +182,9 @@ class SendBatch final : public RequestFeed {
         delay = item.schedule->after_failure(error);
       if (delay) {
         item.last_error = std::move(error);
+        if (waiting_.empty() ||
+            item.schedule->deadline() < tried_.at(earliest_waiting_).schedule->deadline())
+          earliest_waiting_ = id;
         waiting_.push_back(id);
         wait_ = (std::max)(wait_, *delay);
         return;
@@ -199,11 +206,11 @@ class SendBatch final : public RequestFeed {
     std::optional<Error> last_error;
   };
 
-  // Whether the round must end now for the first item waiting for a retry: what is left of its
-  // deadline would not cover the requests in flight (one timeout at worst) and its wait.
+  // Whether the round must end now for the waiting item whose retry deadline comes first: what
+  // is left of it would not cover the requests in flight (one timeout at worst) and the wait.
   bool retry_due() const {
     const auto needed = core_.timeout() + wait_;
-    const auto left = tried_.at(waiting_.front()).schedule->attempt_timeout(needed);
+    const auto left = tried_.at(earliest_waiting_).schedule->attempt_timeout(needed);
     return !left || *left < needed;
   }
 
@@ -229,6 +236,31 @@ class SendBatch final : public RequestFeed {
     } catch (...) {
       stop_with("the transport failed");
     }
+    settle_unreported();
+  }
+
+  std::size_t hand_out(std::size_t id) noexcept {
+    handed_out_[id] = true;
+    ++out_now_;
+    return id;
+  }
+
+  // A request the transport took and never reported (FeedTransport's contract says it cannot
+  // happen) still gets an outcome: it may have been written, so MaybeSent, and not retried.
+  void settle_unreported() {
+    for (std::size_t id = 0; out_now_ > 0 && id < handed_out_.size(); ++id) {
+      if (!handed_out_[id]) continue;
+      handed_out_[id] = false;
+      --out_now_;
+      tried_.erase(id);
+      Error error;
+      error.code = ErrorCode::Transport;
+      error.send_state = SendState::MaybeSent;
+      error.message =
+          "the transport returned without an outcome for this request; it may have reached the "
+          "server";
+      settle(id, std::move(error));
+    }
   }
 
   // For transports without FeedTransport: windows through Transport::send_all until the feed
@@ -251,6 +283,8 @@ class SendBatch final : public RequestFeed {
       window.resize(count);
       if (stop_reason_) {  // stopped while the window was taken (by the progress callback)
         for (std::size_t k = 0; k < count; ++k) {
+          handed_out_[ids[k]] = false;
+          --out_now_;
           auto tried = tried_.find(ids[k]);  // a retry ends with its last error
           const bool retry = tried != tried_.end() && tried->second.last_error;
           settle(ids[k], retry ? std::move(*tried->second.last_error) : aborted());
@@ -334,8 +368,11 @@ class SendBatch final : public RequestFeed {
   std::size_t round_size_;             // new items handed out per round of retries
   std::size_t round_taken_ = 0;        // new items handed out in this round
   std::size_t next_ = 0;               // the first item never handed out
+  std::vector<bool> handed_out_;       // items taken by the transport, no outcome yet
+  std::size_t out_now_ = 0;            // how many of handed_out_ are set
   std::map<std::size_t, Item> tried_;  // items that failed once, while they may be retried
   std::vector<std::size_t> waiting_;   // failed in this round, retried after `wait_`
+  std::size_t earliest_waiting_ = 0;   // of waiting_, the one whose retry deadline comes first
   std::deque<std::size_t> ready_;      // waited, to be sent again before any new item
   std::chrono::milliseconds wait_{0};  // the longest wait asked for in this round
   std::size_t window_size_;            // the next send_all window (without FeedTransport)
