@@ -12,6 +12,9 @@
 // requests) opens the connections first. Besides secs and rps, the RESULT line reports the HTTP
 // version of the last response (http=1.1 or http=2) and the connections opened in the timed part.
 //
+// BENCH_HTTP1=1 speaks HTTP/1.1 even where the server offers HTTP/2 (as the SDK with
+// CurlOptions::http2 = false, and as Postal's Node client, which never offers HTTP/2).
+//
 // Switches (environment) add back one thing the SDK does per request, to attribute a gap between
 // the SDK and this baseline:
 //   BENCH_RAW_READFUNCTION=1   (seq) the body goes through CURLOPT_READFUNCTION (as the SDK's,
@@ -55,6 +58,7 @@ struct Settings {
   bool read_function = false;  // BENCH_RAW_READFUNCTION
   bool dump_json = false;      // BENCH_RAW_DUMP_JSON
   bool sdk_work = false;       // BENCH_RAW_SDK_WORK
+  bool http1 = false;          // BENCH_HTTP1
 };
 
 bool env_flag(const char* name) {
@@ -99,6 +103,8 @@ void setup(Transfer& transfer, const Settings& settings, bool pipewait) {
   curl_easy_setopt(easy, CURLOPT_PRIVATE, static_cast<void*>(&transfer));
   if (!settings.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_file.c_str());
   if (pipewait) curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  if (settings.http1)
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
 }
 
 /// Exits unless the transfer succeeded with HTTP 200 and a body.
@@ -287,6 +293,7 @@ int main(int argc, char** argv) {
   settings.read_function = env_flag("BENCH_RAW_READFUNCTION");
   settings.dump_json = env_flag("BENCH_RAW_DUMP_JSON");
   settings.sdk_work = env_flag("BENCH_RAW_SDK_WORK");
+  settings.http1 = env_flag("BENCH_HTTP1");
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) bench::die(kProgram, "curl_global_init");
   const std::string key_header = std::string("X-Server-API-Key: ") + bench::kApiKey;
   for (const char* line : {"Content-Type: application/json", "Accept: application/json",

@@ -30,6 +30,7 @@
 // $BENCH_CA_FILE. An untimed warm-up (seq: 1 send; many, send-all: 4 x MAX_IN_FLIGHT) opens the
 // connections first, as raw_curl_bench does. The rss modes print the peak (getrusage ru_maxrss)
 // and the RSS just before sending (VmRSS), in KiB.
+// BENCH_HTTP1=1 sets CurlOptions::http2 = false: HTTP/1.1 even where the server offers HTTP/2.
 #include "send_bench_common.hpp"
 
 #include <postal/postal.hpp>
@@ -49,6 +50,8 @@ constexpr const char* kProgram = "send_bench";
 postal::Client make_client(const std::string& base_url, const std::string& ca_file) {
   postal::CurlOptions curl;
   curl.ca_file = ca_file;
+  if (const char* http1 = std::getenv("BENCH_HTTP1"); http1 != nullptr && std::string(http1) == "1")
+    curl.http2 = false;
   postal::ClientOptions options;
   options.base_url = base_url;
   options.api_key = bench::kApiKey;

@@ -19,7 +19,9 @@
 #   ATTACH_MB=20       attachment size (MiB) of the peak-RSS attachment run
 #   CONCURRENCIES="1 4 16 64"     send_many max_in_flight values (and curl multi concurrency)
 #   MANY_PROTOCOLS="h2 h1 http"   protocols of the send_many runs (h2 and http are the must-haves)
-#   REPEAT=3           runs per measurement, interleaved SDK/baseline; the best one is kept
+#   REPEAT=5           rounds: runs per measurement, the SDK and its baseline one after the
+#                      other (in turn first); the table shows the best run of each and the median
+#                      ratio of the rounds' pairs, which the target lines use
 #   DIAG=0             1: also time the SDK's libcurl transport alone (Transport::send_all of
 #                      pre-built requests: no JSON, no send_many windows) beside each send_many
 #   BUILD_DIR=build-bench-send    JOBS=1 (build parallelism)
@@ -39,6 +41,9 @@
 # that read each request body whole (as Postal does; echo_read_request_body) and answer HTTP 200
 # with Postal's success envelope (application/json),
 # runs every measurement in this one run, stops nginx and removes the directory on exit.
+# Beside the Node client at 16 in flight (HTTP/1.1 on :443, the only protocol it speaks), it also
+# runs send_many(16) and curl multi(16) on :443 over HTTP/1.1 ("h1n": BENCH_HTTP1=1, i.e.
+# CurlOptions::http2 = false), so that the SDK is compared with Node on the same protocol too.
 #
 # Every program checks every answer (exit status non-zero otherwise), so a failure stops the run.
 # Message: one recipient, from, subject, tag, one custom header, 1 KiB text + 3 KiB HTML body.
@@ -52,7 +57,7 @@ RSS_SEQ_N=${RSS_SEQ_N:-10000}
 ATTACH_MB=${ATTACH_MB:-20}
 CONCURRENCIES=${CONCURRENCIES:-"1 4 16 64"}
 MANY_PROTOCOLS=${MANY_PROTOCOLS:-"h2 h1 http"}
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}
 DIAG=${DIAG:-0}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench-send}
 JOBS=${JOBS:-1}
@@ -194,8 +199,10 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-declare -A URL=([h2]="https://localhost" [h1]="https://localhost:8443" [http]="http://127.0.0.1:8080")
-declare -A PROTO_NAME=([h2]="HTTPS h2 :443" [h1]="HTTPS h1.1 :8443" [http]="HTTP :8080")
+declare -A URL=([h2]="https://localhost" [h1]="https://localhost:8443" [http]="http://127.0.0.1:8080"
+  [h1n]="https://localhost")
+declare -A PROTO_NAME=([h2]="HTTPS h2 :443" [h1]="HTTPS h1.1 :8443" [http]="HTTP :8080"
+  [h1n]="HTTPS h1.1 :443")
 ENDPOINT="/api/v1/send/message"
 export BENCH_CA_FILE="$CERT" NODE_EXTRA_CA_CERTS="$CERT"
 
@@ -219,7 +226,7 @@ fi
 # ------------------------------------------------------------------------------------------
 # Measurements
 
-declare -A RPS=() CPU=() NUSED=() RSS=()
+declare -A RPS=() CPU=() NUSED=() RSS=() ALL=()
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # run KEY COMMAND...: runs it once, keeps the highest rps and the lowest client CPU per request
@@ -232,6 +239,7 @@ run() {
   rps=$(field rps "$line")
   [[ -n $rps ]] || die "no RESULT line from: $*"
   NUSED[$key]=$(field n "$line")
+  ALL[$key]="${ALL[$key]:-} $rps"  # every round's figure, for the ratios of pairs
   if [[ -z ${RPS[$key]:-} ]] || awk -v a="$rps" -v b="${RPS[$key]}" 'BEGIN{exit !(a>b)}'; then
     RPS[$key]=$rps
   fi
@@ -245,23 +253,33 @@ run() {
 node_bench() { (cd "$NODE_DIR" && node bench.js "$@"); }
 
 started=$(date +%s)
+# The SDK and its raw libcurl counterpart run one after the other, the SDK first in odd rounds
+# and second in even ones (so that neither always follows the other).
+sdk_seq() { run "seq/sdk/$1" "$SDK" seq "${URL[$1]}" "$SEQ_N"; }
+raw_seq() { run "seq/raw/$1" "$RAW" seq "${URL[$1]}$ENDPOINT" "$SEQ_N"; }
+sdk_many() {  # sdk_many PROTOCOL IN_FLIGHT [ENV...]
+  run "many/sdk/$1/$2" env "${@:3}" "$SDK" many "${URL[$1]}" "$MANY_N" "$2"
+  if [[ $DIAG == 1 ]]; then
+    run "many/transport/$1/$2" env "${@:3}" "$SDK" send-all "${URL[$1]}" "$MANY_N" "$2"
+  fi
+}
+raw_many() { run "many/raw/$1/$2" env "${@:3}" "$RAW" multi "${URL[$1]}$ENDPOINT" "$MANY_N" "$2"; }
+in_turn() {  # in_turn SDK_FUNCTION RAW_FUNCTION ARGS...
+  if ((r % 2)); then
+    "$1" "${@:3}" && "$2" "${@:3}"
+  else
+    "$2" "${@:3}" && "$1" "${@:3}"
+  fi
+}
+
 for ((r = 1; r <= REPEAT; r++)); do
   log "round $r of $REPEAT: sequential"
-  for p in h2 h1 http; do
-    run "seq/sdk/$p" "$SDK" seq "${URL[$p]}" "$SEQ_N"
-    run "seq/raw/$p" "$RAW" seq "${URL[$p]}$ENDPOINT" "$SEQ_N"
-  done
+  for p in h2 h1 http; do in_turn sdk_seq raw_seq "$p"; done
   run "seq/node/h2" node_bench seq "$SEQ_N"
 
   log "round $r of $REPEAT: send_many / curl multi"
   for p in $MANY_PROTOCOLS; do
-    for c in $CONCURRENCIES; do
-      run "many/sdk/$p/$c" "$SDK" many "${URL[$p]}" "$MANY_N" "$c"
-      if [[ $DIAG == 1 ]]; then
-        run "many/transport/$p/$c" "$SDK" send-all "${URL[$p]}" "$MANY_N" "$c"
-      fi
-      run "many/raw/$p/$c" "$RAW" multi "${URL[$p]}$ENDPOINT" "$MANY_N" "$c"
-    done
+    for c in $CONCURRENCIES; do in_turn sdk_many raw_many "$p" "$c"; done
   done
   if [[ -z $NODE_MANY_N ]]; then  # fit the Node run in ~3 minutes (it beats its own seq rate)
     NODE_MANY_N=$(awk -v n="$MANY_N" -v rps="${RPS[seq/node/h2]}" -v budget="$NODE_BUDGET_SECS" \
@@ -269,6 +287,9 @@ for ((r = 1; r <= REPEAT; r++)); do
                print (n < cap ? n : cap) }')
   fi
   run "many/node/h2/16" node_bench many "$NODE_MANY_N" 16
+  if [[ " $CONCURRENCIES " == *" 16 "* ]]; then  # the Node client's protocol: HTTP/1.1 on :443
+    in_turn sdk_many raw_many h1n 16 BENCH_HTTP1=1
+  fi
 
   log "round $r of $REPEAT: peak RSS"
   for mode in rss-seq rss-attach; do
@@ -289,6 +310,16 @@ stop_nginx
 # Report
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+# pairs KEY_A KEY_B: the median, over the rounds, of KEY_A's figure over KEY_B's in the same round
+# (the two ran one after the other, so a slow spell of the machine touches both alike).
+pairs() {
+  awk -v a="${ALL[$1]:-}" -v b="${ALL[$2]:-}" 'BEGIN {
+    n = split(a, x, " "); m = split(b, y, " "); if (m < n) n = m; k = 0
+    for (i = 1; i <= n; i++) if (y[i] > 0) r[++k] = x[i] / y[i]
+    if (k == 0) { print "-"; exit }
+    for (i = 2; i <= k; i++) { v = r[i]; for (j = i - 1; j >= 1 && r[j] > v; j--) r[j + 1] = r[j]; r[j + 1] = v }
+    printf "%.2f", (k % 2 ? r[(k + 1) / 2] : (r[k / 2] + r[k / 2 + 1]) / 2) }'
+}
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "n/a"; else print (r + 0 >= t ? "PASS" : "MISS") }'; }
 rps() { [[ -n ${RPS[$1]:-} ]] && printf '%.0f' "${RPS[$1]}" || echo "-"; }
 
@@ -298,33 +329,40 @@ echo "postal-cpp send benchmarks (scripts/bench-send.sh), $(date -u '+%Y-%m-%d %
 echo "  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)'), Release build"
 echo "  CPUs: $(nproc) ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))"
 echo "  libcurl $(curl-config --version | awk '{print $2}') [$curl_features], $(nginx -v 2>&1 | sed 's/^nginx version: //') (1 worker), node $(node --version), @atech/postal $(node -p "require('$NODE_DIR/node_modules/@atech/postal/package.json').version")"
-echo "  best of $REPEAT interleaved runs per figure; $elapsed s of measurements; throughput in requests/s"
+echo "  best of $REPEAT rounds per figure; $elapsed s of measurements; throughput in requests/s"
 echo "  message: 1 recipient, 1 custom header, 1 KiB text + 3 KiB HTML; the Node client speaks HTTPS HTTP/1.1 (port 443)"
 echo
-printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %8s |\n' measurement protocol postal-cpp "raw libcurl" "Node" "SDK/raw" "SDK/Node"
-printf '|%s|%s|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" "-----------:" "------------:" "---------:" "--------:" "---------:"
-for p in h2 h1 http; do
-  node="-" node_ratio="-"
-  if [[ $p == h2 ]]; then
-    node=$(rps seq/node/h2)
-    node_ratio=$(ratio "${RPS[seq/sdk/h2]}" "${RPS[seq/node/h2]}")
+# row MEASUREMENT PROTOCOL SDK_KEY RAW_KEY [NODE_KEY]: best figures, the ratios of the bests, and
+# the median ratio of the pairs run in the same round.
+row() {
+  local node="-" node_best="-" node_pairs="-"
+  if [[ -n ${5:-} ]]; then
+    node=$(rps "$5")
+    node_best=$(ratio "${RPS[$3]:-}" "${RPS[$5]:-}")
+    node_pairs=$(pairs "$3" "$5")
   fi
-  printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %8s |\n' "send_message seq N=$SEQ_N" "${PROTO_NAME[$p]}" \
-    "$(rps "seq/sdk/$p")" "$(rps "seq/raw/$p")" "$node" \
-    "$(ratio "${RPS[seq/sdk/$p]}" "${RPS[seq/raw/$p]}")" "$node_ratio"
+  printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %7s | %8s | %8s |\n' "$1" "$2" "$(rps "$3")" \
+    "$(rps "$4")" "$node" "$(ratio "${RPS[$3]:-}" "${RPS[$4]:-}")" "$(pairs "$3" "$4")" \
+    "$node_best" "$node_pairs"
+}
+printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %7s | %8s | %8s |\n' measurement protocol postal-cpp \
+  "raw libcurl" "Node" "SDK/raw" "(pairs)" "SDK/Node" "(pairs)"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" \
+  "-----------:" "------------:" "---------:" "--------:" "--------:" "---------:" "---------:"
+for p in h2 h1 http; do
+  row "send_message seq N=$SEQ_N" "${PROTO_NAME[$p]}" "seq/sdk/$p" "seq/raw/$p" \
+    "$([[ $p == h2 ]] && echo seq/node/h2)"
 done
 for p in $MANY_PROTOCOLS; do
   for c in $CONCURRENCIES; do
-    node="-" node_ratio="-"
-    if [[ $p == h2 && $c == 16 ]]; then
-      node=$(rps many/node/h2/16)
-      node_ratio=$(ratio "${RPS[many/sdk/h2/16]}" "${RPS[many/node/h2/16]}")
-    fi
-    printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %8s |\n' "send_many($c) N=$MANY_N" "${PROTO_NAME[$p]}" \
-      "$(rps "many/sdk/$p/$c")" "$(rps "many/raw/$p/$c")" "$node" \
-      "$(ratio "${RPS[many/sdk/$p/$c]:-}" "${RPS[many/raw/$p/$c]:-}")" "$node_ratio"
+    row "send_many($c) N=$MANY_N" "${PROTO_NAME[$p]}" "many/sdk/$p/$c" "many/raw/$p/$c" \
+      "$([[ $p == h2 && $c == 16 ]] && echo many/node/h2/16)"
   done
 done
+if [[ -n ${RPS[many/sdk/h1n/16]:-} ]]; then
+  row "send_many(16) N=$MANY_N" "${PROTO_NAME[h1n]}" many/sdk/h1n/16 many/raw/h1n/16 many/node/h2/16
+fi
+echo "  (pairs): the median, over the $REPEAT rounds, of the ratio of the two runs of one round"
 if [[ $DIAG == 1 ]]; then
   echo
   echo "Diagnostics: the SDK's libcurl transport alone (Transport::send_all, pre-built requests)"
@@ -357,6 +395,11 @@ for p in $MANY_PROTOCOLS; do
       "$(ratio "${CPU[many/raw/$p/$c]:-}" "${CPU[many/sdk/$p/$c]:-}")"
   done
 done
+if [[ -n ${CPU[many/sdk/h1n/16]:-} ]]; then
+  printf '| %-26s | %-16s | %10s | %11s | %7s |\n' "send_many(16) N=$MANY_N" "${PROTO_NAME[h1n]}" \
+    "$(cpu many/sdk/h1n/16)" "$(cpu many/raw/h1n/16)" \
+    "$(ratio "${CPU[many/raw/h1n/16]:-}" "${CPU[many/sdk/h1n/16]:-}")"
+fi
 echo
 if [[ ${NUSED[many/node/h2/16]:-} != "$MANY_N" ]]; then
   echo "  Node with 16 in flight ran N=${NUSED[many/node/h2/16]:-?} (capped to fit ~${NODE_BUDGET_SECS} s), not $MANY_N."
@@ -370,20 +413,23 @@ echo "Targets:"
 target() {  # target DESCRIPTION RATIO MIN
   printf '  %-62s %6sx  (>= %s)  %s\n' "$1" "$2" "$3" "$(verdict "$2" "$3")"
 }
+echo "  (ratios: the median of the rounds' pairs; the ratio of the best runs is in the table)"
 for p in h2 h1 http; do
   target "send_message seq, postal-cpp / raw libcurl, ${PROTO_NAME[$p]}" \
-    "$(ratio "${RPS[seq/sdk/$p]}" "${RPS[seq/raw/$p]}")" 0.9
+    "$(pairs "seq/sdk/$p" "seq/raw/$p")" 0.9
 done
 target "send_message seq, postal-cpp (h2) / Node client" \
-  "$(ratio "${RPS[seq/sdk/h2]}" "${RPS[seq/node/h2]}")" 2.5
+  "$(pairs "seq/sdk/h2" "seq/node/h2")" 2.5
 for p in $MANY_PROTOCOLS; do
   [[ " $CONCURRENCIES " == *" 16 "* ]] || break
   target "send_many(16) / raw curl multi(16), ${PROTO_NAME[$p]}" \
-    "$(ratio "${RPS[many/sdk/$p/16]}" "${RPS[many/raw/$p/16]}")" 0.8
+    "$(pairs "many/sdk/$p/16" "many/raw/$p/16")" 0.8
 done
 if [[ " $CONCURRENCIES " == *" 16 "* ]]; then
   target "send_many(16) (h2) / Node client, 16 in flight" \
-    "$(ratio "${RPS[many/sdk/h2/16]}" "${RPS[many/node/h2/16]}")" 4
+    "$(pairs "many/sdk/h2/16" "many/node/h2/16")" 4
+  target "send_many(16) (h1.1 :443, Node's protocol) / Node client" \
+    "$(pairs "many/sdk/h1n/16" "many/node/h2/16")" 4
 fi
 limit_kib=$((ATTACH_MB * 4 * 1024))
 printf '  %-62s %6s MiB (<= %s MiB)  %s\n' "peak RSS with a $ATTACH_MB MiB attachment (<= 4x the attachment)" \
