@@ -182,10 +182,10 @@ class SendBatch final : public RequestFeed {
         delay = item.schedule->after_failure(error);
       if (delay) {
         item.last_error = std::move(error);
-        if (waiting_.empty() ||
+        waiting_.push_back(id);
+        if (waiting_.size() == 1 ||
             item.schedule->deadline() < tried_.at(earliest_waiting_).schedule->deadline())
           earliest_waiting_ = id;
-        waiting_.push_back(id);
         wait_ = (std::max)(wait_, *delay);
         return;
       }
