@@ -254,7 +254,8 @@ node_bench() { (cd "$NODE_DIR" && node bench.js "$@"); }
 
 started=$(date +%s)
 # The SDK and its raw libcurl counterpart run one after the other, the SDK first in odd rounds
-# and second in even ones (so that neither always follows the other).
+# and second in even ones (so that neither always follows the other). The Node client's runs go
+# between the two of the SDK's HTTP/2 pair, so that they too run next to the SDK's run.
 sdk_seq() { run "seq/sdk/$1" "$SDK" seq "${URL[$1]}" "$SEQ_N"; }
 raw_seq() { run "seq/raw/$1" "$RAW" seq "${URL[$1]}$ENDPOINT" "$SEQ_N"; }
 sdk_many() {  # sdk_many PROTOCOL IN_FLIGHT [ENV...]
@@ -264,32 +265,45 @@ sdk_many() {  # sdk_many PROTOCOL IN_FLIGHT [ENV...]
   fi
 }
 raw_many() { run "many/raw/$1/$2" env "${@:3}" "$RAW" multi "${URL[$1]}$ENDPOINT" "$MANY_N" "$2"; }
-in_turn() {  # in_turn SDK_FUNCTION RAW_FUNCTION ARGS...
-  if ((r % 2)); then
-    "$1" "${@:3}" && "$2" "${@:3}"
-  else
-    "$2" "${@:3}" && "$1" "${@:3}"
-  fi
-}
-
-for ((r = 1; r <= REPEAT; r++)); do
-  log "round $r of $REPEAT: sequential"
-  for p in h2 h1 http; do in_turn sdk_seq raw_seq "$p"; done
-  run "seq/node/h2" node_bench seq "$SEQ_N"
-
-  log "round $r of $REPEAT: send_many / curl multi"
-  for p in $MANY_PROTOCOLS; do
-    for c in $CONCURRENCIES; do in_turn sdk_many raw_many "$p" "$c"; done
-  done
+node_seq() { run "seq/node/h2" node_bench seq "$SEQ_N"; }
+node_many() {
   if [[ -z $NODE_MANY_N ]]; then  # fit the Node run in ~3 minutes (it beats its own seq rate)
     NODE_MANY_N=$(awk -v n="$MANY_N" -v rps="${RPS[seq/node/h2]}" -v budget="$NODE_BUDGET_SECS" \
       'BEGIN { cap = int(rps * budget / 1000) * 1000; if (cap < 1000) cap = 1000;
                print (n < cap ? n : cap) }')
   fi
   run "many/node/h2/16" node_bench many "$NODE_MANY_N" 16
-  if [[ " $CONCURRENCIES " == *" 16 "* ]]; then  # the Node client's protocol: HTTP/1.1 on :443
-    in_turn sdk_many raw_many h1n 16 BENCH_HTTP1=1
+}
+in_turn() {  # in_turn SDK_FUNCTION RAW_FUNCTION BETWEEN ARGS...: BETWEEN (a function, or :) runs
+  # between the two, next to the SDK's run in either order
+  if ((r % 2)); then
+    "$1" "${@:4}" && "$3" && "$2" "${@:4}"
+  else
+    "$2" "${@:4}" && "$3" && "$1" "${@:4}"
   fi
+}
+
+for ((r = 1; r <= REPEAT; r++)); do
+  log "round $r of $REPEAT: sequential"
+  for p in h2 h1 http; do
+    in_turn sdk_seq raw_seq "$([[ $p == h2 ]] && echo node_seq || echo :)" "$p"
+  done
+
+  log "round $r of $REPEAT: send_many / curl multi"
+  node_ran=0
+  for p in $MANY_PROTOCOLS; do
+    for c in $CONCURRENCIES; do
+      if [[ $p == h2 && $c == 16 ]]; then
+        in_turn sdk_many raw_many node_many h2 16
+        node_ran=1
+        # the Node client's protocol, HTTP/1.1 on :443, right after
+        in_turn sdk_many raw_many : h1n 16 BENCH_HTTP1=1
+      else
+        in_turn sdk_many raw_many : "$p" "$c"
+      fi
+    done
+  done
+  ((node_ran)) || node_many
 
   log "round $r of $REPEAT: peak RSS"
   for mode in rss-seq rss-attach; do
@@ -311,7 +325,8 @@ stop_nginx
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 # pairs KEY_A KEY_B: the median, over the rounds, of KEY_A's figure over KEY_B's in the same round
-# (the two ran one after the other, so a slow spell of the machine touches both alike).
+# (the two ran one after the other, so a slow spell of the machine touches both alike; only the
+# SDK's HTTP/1.1 run on :443 is two or three runs away from the Node run it is compared with).
 pairs() {
   awk -v a="${ALL[$1]:-}" -v b="${ALL[$2]:-}" 'BEGIN {
     n = split(a, x, " "); m = split(b, y, " "); if (m < n) n = m; k = 0

@@ -80,6 +80,8 @@ class PullingTransport : public postal::Transport, public postal::detail::FeedTr
       if (before_answer) before_answer();
       if (before_answer_of) before_answer_of(oldest.id);
       feed.finished(oldest.id, fake_->send(*oldest.request));
+      if (finish_twice)  // a broken transport: the second outcome must be ignored
+        feed.finished(oldest.id, postal::Error(ErrorCode::Transport, "late", SendState::MaybeSent));
     }
   }
 
@@ -89,6 +91,7 @@ class PullingTransport : public postal::Transport, public postal::detail::FeedTr
   std::optional<std::size_t> throw_after_pulls;  // throws once this many were handed out
   std::optional<std::size_t> stop_after_pulls;   // returns early (a broken transport)
   std::optional<std::size_t> drop_after_pulls;   // returns at once, its requests in flight unended
+  bool finish_twice = false;                     // reports every outcome twice (the second: error)
   std::function<void()> before_answer;           // runs before each request is answered
   std::function<void(std::size_t id)> before_answer_of;  // then this, with the item's id
   std::function<std::size_t(std::size_t id)> hold_for;   // answers to let pass before an item's
@@ -252,7 +255,7 @@ TEST_CASE("send_many on a pulling transport that drops its requests in flight: M
     REQUIRE_FALSE(results[i].has_value());
     CHECK(results[i].error().code == ErrorCode::Transport);
     CHECK(results[i].error().send_state == SendState::MaybeSent);
-    CHECK(results[i].error().message.find("returned without an outcome") != std::string::npos);
+    CHECK(results[i].error().message.find("gave no outcome") != std::string::npos);
   }
   for (std::size_t i = 5; i < 9; ++i) {
     REQUIRE_FALSE(results[i].has_value());
@@ -294,4 +297,23 @@ TEST_CASE("send_many on a pulling transport: a round ends for the earliest retry
   CHECK(stored_subject(*s.fake, *results[0]) == "Message 0");
   REQUIRE(results[*y].has_value());
   for (std::size_t i = 1; i < 600; ++i) CHECK(results[i].has_value());
+}
+
+TEST_CASE("send_many on a pulling transport that reports an outcome twice: the first counts") {
+  Setup s;
+  s.transport->finish_twice = true;
+  std::size_t progress_calls = 0;
+  postal::BatchOptions options;
+  options.max_in_flight = 4;
+  options.progress = [&](std::size_t done, std::size_t total) {
+    ++progress_calls;
+    CHECK(done <= total);
+  };
+  const auto results = s.client().send_many(numbered_batch(20), options);
+  for (std::size_t i = 0; i < 20; ++i) {
+    REQUIRE(results[i].has_value());
+    CHECK(stored_subject(*s.fake, *results[i]) == "Message " + std::to_string(i));
+  }
+  CHECK(progress_calls == 20);
+  CHECK(s.fake->request_count() == 20);
 }

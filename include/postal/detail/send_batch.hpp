@@ -253,12 +253,13 @@ class SendBatch final : public RequestFeed {
       handed_out_[id] = false;
       --out_now_;
       tried_.erase(id);
-      Error error;
-      error.code = ErrorCode::Transport;
-      error.send_state = SendState::MaybeSent;
-      error.message =
-          "the transport returned without an outcome for this request; it may have reached the "
-          "server";
+      Error error = no_memory(SendState::MaybeSent);
+      try {
+        error.message =
+            "the transport gave no outcome for this request (it returned or failed while the "
+            "request was in flight); it may have reached the server";
+      } catch (...) {  // out of memory: the item still ends, as "out of memory"
+      }
       settle(id, std::move(error));
     }
   }
