@@ -61,11 +61,6 @@ struct Settings {
   bool http1 = false;          // BENCH_HTTP1
 };
 
-bool env_flag(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr && std::string(value) == "1";
-}
-
 /// The request body as the SDK hands it to libcurl with a read callback.
 struct Upload {
   const std::string* body = nullptr;
@@ -290,10 +285,10 @@ int main(int argc, char** argv) {
   else if (const char* env = std::getenv("BENCH_CA_FILE"))
     settings.ca_file = env;
   settings.body = bench::message_json();
-  settings.read_function = env_flag("BENCH_RAW_READFUNCTION");
-  settings.dump_json = env_flag("BENCH_RAW_DUMP_JSON");
-  settings.sdk_work = env_flag("BENCH_RAW_SDK_WORK");
-  settings.http1 = env_flag("BENCH_HTTP1");
+  settings.read_function = bench::env_flag("BENCH_RAW_READFUNCTION");
+  settings.dump_json = bench::env_flag("BENCH_RAW_DUMP_JSON");
+  settings.sdk_work = bench::env_flag("BENCH_RAW_SDK_WORK");
+  settings.http1 = bench::env_flag("BENCH_HTTP1");
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) bench::die(kProgram, "curl_global_init");
   const std::string key_header = std::string("X-Server-API-Key: ") + bench::kApiKey;
   for (const char* line : {"Content-Type: application/json", "Accept: application/json",

@@ -50,8 +50,7 @@ constexpr const char* kProgram = "send_bench";
 postal::Client make_client(const std::string& base_url, const std::string& ca_file) {
   postal::CurlOptions curl;
   curl.ca_file = ca_file;
-  if (const char* http1 = std::getenv("BENCH_HTTP1"); http1 != nullptr && std::string(http1) == "1")
-    curl.http2 = false;
+  if (bench::env_flag("BENCH_HTTP1")) curl.http2 = false;
   postal::ClientOptions options;
   options.base_url = base_url;
   options.api_key = bench::kApiKey;

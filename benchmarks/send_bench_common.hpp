@@ -30,6 +30,12 @@ inline constexpr const char* kRecipient = "to@example.com";
   std::exit(1);
 }
 
+/// Whether the environment variable `name` is set to "1" (the benchmarks' switches).
+inline bool env_flag(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && std::string(value) == "1";
+}
+
 /// `line` repeated and cut to exactly `size` bytes.
 inline std::string filled(const std::string& line, std::size_t size) {
   std::string out;

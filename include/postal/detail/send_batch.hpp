@@ -154,9 +154,7 @@ class SendBatch final : public RequestFeed {
   }
 
   void finished(std::size_t id, Result<HttpResponse> outcome) noexcept override {
-    if (id >= handed_out_.size() || !handed_out_[id]) return;  // not out: no outcome to take
-    handed_out_[id] = false;
-    --out_now_;
+    if (!take_back(id)) return;  // not out: no outcome to take
     bool settled = false;
     try {
       Result<SendResult> result = guarded([&]() -> Result<SendResult> {
@@ -245,13 +243,19 @@ class SendBatch final : public RequestFeed {
     return id;
   }
 
+  // Whether `id` was out with the transport; it no longer is.
+  bool take_back(std::size_t id) noexcept {
+    if (id >= handed_out_.size() || !handed_out_[id]) return false;
+    handed_out_[id] = false;
+    --out_now_;
+    return true;
+  }
+
   // A request the transport took and never reported (FeedTransport's contract says it cannot
   // happen) still gets an outcome: it may have been written, so MaybeSent, and not retried.
   void settle_unreported() {
     for (std::size_t id = 0; out_now_ > 0 && id < handed_out_.size(); ++id) {
-      if (!handed_out_[id]) continue;
-      handed_out_[id] = false;
-      --out_now_;
+      if (!take_back(id)) continue;
       tried_.erase(id);
       Error error = no_memory(SendState::MaybeSent);
       try {
@@ -284,8 +288,7 @@ class SendBatch final : public RequestFeed {
       window.resize(count);
       if (stop_reason_) {  // stopped while the window was taken (by the progress callback)
         for (std::size_t k = 0; k < count; ++k) {
-          handed_out_[ids[k]] = false;
-          --out_now_;
+          take_back(ids[k]);
           auto tried = tried_.find(ids[k]);  // a retry ends with its last error
           const bool retry = tried != tried_.end() && tried->second.last_error;
           settle(ids[k], retry ? std::move(*tried->second.last_error) : aborted());
