@@ -383,14 +383,16 @@ if [[ $DIAG == 1 ]]; then
   echo "Diagnostics: the SDK's libcurl transport alone (Transport::send_all, pre-built requests)"
   printf '| %-26s | %-16s | %10s | %10s | %11s | %14s | %13s |\n' measurement protocol send_many transport "raw libcurl" "many/transport" "transport/raw"
   printf '|%s|%s|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" "-----------:" "-----------:" "------------:" "---------------:" "--------------:"
+  diag_row() {  # diag_row PROTOCOL IN_FLIGHT
+    printf '| %-26s | %-16s | %10s | %10s | %11s | %14s | %13s |\n' "send_many($2) N=$MANY_N" "${PROTO_NAME[$1]}" \
+      "$(rps "many/sdk/$1/$2")" "$(rps "many/transport/$1/$2")" "$(rps "many/raw/$1/$2")" \
+      "$(ratio "${RPS[many/sdk/$1/$2]:-}" "${RPS[many/transport/$1/$2]:-}")" \
+      "$(ratio "${RPS[many/transport/$1/$2]:-}" "${RPS[many/raw/$1/$2]:-}")"
+  }
   for p in $MANY_PROTOCOLS; do
-    for c in $CONCURRENCIES; do
-      printf '| %-26s | %-16s | %10s | %10s | %11s | %14s | %13s |\n' "send_many($c) N=$MANY_N" "${PROTO_NAME[$p]}" \
-        "$(rps "many/sdk/$p/$c")" "$(rps "many/transport/$p/$c")" "$(rps "many/raw/$p/$c")" \
-        "$(ratio "${RPS[many/sdk/$p/$c]:-}" "${RPS[many/transport/$p/$c]:-}")" \
-        "$(ratio "${RPS[many/transport/$p/$c]:-}" "${RPS[many/raw/$p/$c]:-}")"
-    done
+    for c in $CONCURRENCIES; do diag_row "$p" "$c"; done
   done
+  [[ -z ${RPS[many/transport/h1n/16]:-} ]] || diag_row h1n 16
 fi
 echo
 echo "Client CPU per request (µs of user + system time, all threads, lowest of the runs; steadier"
