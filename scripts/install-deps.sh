@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
-          catch2 libcpp-httplib-dev nginx-light openssl doxygen clang-14)
+          catch2 libcpp-httplib-dev nginx-light openssl doxygen clang-14
+          libclang-rt-14-dev)  # libFuzzer and the sanitizers for clang (only recommended by it)
 # What `pkg-config --static --libs libcurl` names (the static pkg-config package test links them).
 packages+=(libnghttp2-dev libidn2-dev librtmp-dev libssh2-1-dev libpsl-dev libkrb5-dev libldap-dev
            libzstd-dev libbrotli-dev zlib1g-dev)
