@@ -9,7 +9,8 @@
 #   FUZZ_SECONDS=3600 scripts/fuzz.sh send_answer
 #
 # Targets: send_answer (Postal's answer to a send: the fast reader against the general path),
-# json_escape (the request bodies' JSON string escaper against nlohmann's dump()).
+# json_escape (the request bodies' JSON string escaper against nlohmann's dump()), webhook
+# (forged webhooks must be refused, signed ones read as parse_event reads them; key material).
 # The inputs found are kept in build-fuzz/corpus/TARGET and reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ scripts/install-deps.sh
 build=${POSTAL_FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-300}
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(send_answer json_escape)
+[[ ${#targets[@]} -gt 0 ]] || targets=(send_answer json_escape webhook)
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined" \
