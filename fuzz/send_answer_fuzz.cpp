@@ -1,7 +1,7 @@
-// libFuzzer target: Postal's answer to a send, as any bytes. The fast reader
-// (detail::decode_send_result_fast) and the general path (nlohmann, decode_envelope,
-// parse_send_result) must give the same Result: the same SendResult, or the same error. Neither
-// may crash, hang or read out of bounds (build with -fsanitize=fuzzer,address,undefined).
+// libFuzzer target: Postal's answer to a send, as any bytes. Whatever the fast reader
+// (detail::decode_send_result_fast) reads, the general path (nlohmann, decode_envelope,
+// parse_send_result) must read as the same SendResult; what it declines goes to the general path
+// anyway. Neither may crash, hang or read out of bounds.
 #include <postal/detail/client_core.hpp>
 #include <postal/detail/envelope.hpp>
 #include <postal/json.hpp>
@@ -47,25 +47,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   postal::HttpResponse response;
   response.status = size > 0 && data[0] == '!' ? 500 : 200;  // now and then another status
   response.body.assign(reinterpret_cast<const char*>(data), size);
-  const auto via_client = core().interpret<postal::SendResult>(response, parse);
+  // The client takes the general path whenever the fast reader declines, so what can differ is
+  // an answer the fast reader reads itself: the general path must read the same SendResult.
+  const auto fast = postal::detail::decode_send_result_fast(response);
   const auto general = core().interpret_general<postal::SendResult>(response, parse);
-  if (via_client.has_value() != general.has_value()) differ("success", response.body);
-  if (general) {
-    if (via_client->message_id != general->message_id) differ("message_id", response.body);
-    if (via_client->messages.size() != general->messages.size()) differ("count", response.body);
-    auto it = via_client->messages.begin();
-    for (const auto& [address, ref] : general->messages) {
-      if (it->first != address || it->second.id != ref.id || it->second.token != ref.token)
-        differ("messages", response.body);
-      ++it;
-    }
-  } else {
-    const postal::Error& a = via_client.error();
-    const postal::Error& b = general.error();
-    if (a.code != b.code || a.message != b.message || a.http_status != b.http_status ||
-        a.api_code != b.api_code || a.details != b.details || a.body != b.body ||
-        a.send_state != b.send_state)
-      differ("error", response.body);
+  if (!fast) return 0;
+  if (!general) differ("the general path refuses what the fast reader read", response.body);
+  if (fast->message_id != general->message_id) differ("message_id", response.body);
+  if (fast->messages.size() != general->messages.size()) differ("count", response.body);
+  auto it = fast->messages.begin();
+  for (const auto& [address, ref] : general->messages) {
+    if (it->first != address || it->second.id != ref.id || it->second.token != ref.token)
+      differ("messages", response.body);
+    ++it;
   }
   return 0;
 }

@@ -25,15 +25,34 @@ struct RealKey {
   postal::webhook::KeySet keys;
 };
 
+// A fixed key (test material only, made for this target with `openssl genrsa 1024`), so that a
+// run from a fixed seed does the same every time.
+constexpr const char* kPrivateKeyPem =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBANX+7iy7WUL0MEs9\n"
+    "g51QURaax9XHMlfYqrUAOOnySp5ilUiMAMVCOTxoPPyCkRprxtwbMRjJL0rhztd4\n"
+    "m2On9PY182lI+lOcLDfSPTP88KmoNnoGrMEfvLkhALezMK/49TotzVggwpcRIjTl\n"
+    "RVvOR5bWumc1dnY5sXO9Dqtc3jT/AgMBAAECgYEAuTw/vLa7UGqBN0/bEpxIZLG8\n"
+    "Uz9nQ4VIVv8HRPK3Rpx9LlwJ+rYVR0XPrJ/0rJMogrSC7jqP1ljaK8e5ci0bq0I8\n"
+    "SoXbfuKp2zQ7LoXB3Zyo0oiRdQBkWntW8m/1hRngLR8JFpgbBoAkd4x5DlO7ctN5\n"
+    "P2uZ+4Eh8ekPci8zXVkCQQD3Rxq5H8FE/TsH810rYEDCyn8WV1arCOrsVf+ZUhwy\n"
+    "K7VSPvtRfEtXhrzQ02WjCkOBe2CoUkwSxVZef9NYzr2dAkEA3YtLDg4vMjnQYWcl\n"
+    "RsG5Aem1DJL2NbedYUAQGUrBSP6xIpgET4ETRUZluPhoq5AvVMbLbm0W0bY5XIxY\n"
+    "4bLISwJAB0B8liVKQ72xd4A5oUYHYC8UHxGcpxNx4FB9WH/B9+60OJ9EO5WLmBuJ\n"
+    "eg5ZErkAVdHKeeU/+eTzrX3OMvKNOQJAKFvu0WGuIWU82/GxbcFu1bVgoSjIp6KK\n"
+    "jiPgiur+aTDUziuJZX5rJ0yazWabkt2SccxBVR2UcaHTs1NyAbPTHwJAZYIIYPW8\n"
+    "pa13g4eOZel1lXVlnB0ijmQ5P6O/LOz8LijP2OQl/uhPQ/YMkSd27GV+GeqG7nLp\n"
+    "Lr5AYVvaO+p7aw==\n"
+    "-----END PRIVATE KEY-----\n";
+
 const RealKey& real_key() {
   static const RealKey key = [] {
     RealKey made;
-    auto pair = postal::testing::generate_test_key(1024);
-    if (!pair) std::abort();
-    made.private_pem = pair->private_pem;
+    made.private_pem = kPrivateKeyPem;
     auto published = postal::testing::published_key(made.private_pem);
-    auto loaded = postal::webhook::load_public_key_pem(pair->public_pem);
-    if (!published || !loaded) std::abort();
+    if (!published) std::abort();
+    auto loaded = postal::webhook::load_public_key_pem(published->public_pem);
+    if (!loaded) std::abort();
     made.kid = published->kid;
     made.keys = postal::webhook::KeySet(*loaded);
     return made;
