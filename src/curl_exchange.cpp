@@ -56,13 +56,6 @@ bool is_token_char(char c) noexcept {
   }
 }
 
-// detail::has_line_break (CR, LF or NUL), one pass over the text.
-bool has_break(std::string_view text) noexcept {
-  for (const char c : text)
-    if (c == '\r' || c == '\n' || c == '\0') return true;
-  return false;
-}
-
 // Headers::contains without copying the value.
 bool has_header(const Headers& headers, std::string_view name) noexcept {
   for (const auto& field : headers)
@@ -232,11 +225,11 @@ std::optional<Error> CurlExchange::check_request() const {
     return error(ErrorCode::InvalidArgument, SendState::NotSent, what);
   };
   if (!is_token(request.method)) return invalid("invalid HTTP method");
-  if (has_break(request.url)) return invalid("line break in the URL");
+  if (has_line_break(request.url)) return invalid("line break in the URL");
   for (const auto& field : request.headers) {
     // The name is not secret; the value may be (the API key), so it is never quoted.
     if (!is_token(field.first)) return invalid("invalid header name");
-    if (has_break(field.second))
+    if (has_line_break(field.second))
       return invalid("line break in the value of header " + printable(field.first, 100));
   }
   // libcurl reads 0 as "no deadline": a request that could hang forever is refused instead.

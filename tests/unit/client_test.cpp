@@ -394,6 +394,7 @@ TEST_CASE("send_message with a blank body is rejected before sending") {
   auto m = valid_message();
   SECTION("no body at all") { m.plain_body.reset(); }
   SECTION("whitespace-only plain body") { m.plain_body = " \t\r\n "; }
+  SECTION("form feed and vertical tab only") { m.plain_body = "\f\v"; }
   SECTION("whitespace-only plain and html bodies") {
     m.plain_body = "  ";
     m.html_body = "\n";
@@ -424,7 +425,7 @@ TEST_CASE("send_message without a from address is rejected before sending") {
   check_rejected_before_sending(h.client.send_message(m), *h.transport);
 }
 
-TEST_CASE("send_message with CR or LF in any header field is rejected before sending") {
+TEST_CASE("send_message with CR, LF or NUL in any header field is rejected before sending") {
   using Mutation = std::function<void(postal::SendMessageRequest&, const std::string&)>;
   const std::vector<std::pair<std::string, Mutation>> fields{
       {"to",
@@ -452,7 +453,7 @@ TEST_CASE("send_message with CR or LF in any header field is rejected before sen
        }},
   };
   const std::vector<std::pair<std::string, std::string>> line_breaks{
-      {"CR", "\r"}, {"LF", "\n"}, {"CRLF", "\r\n"}};
+      {"CR", "\r"}, {"LF", "\n"}, {"CRLF", "\r\n"}, {"NUL", std::string(1, '\0')}};
   for (const auto& [field, mutate] : fields) {
     for (const auto& [label, line_break] : line_breaks) {
       SECTION(field + " with " + label) {

@@ -26,12 +26,19 @@ inline Error invalid_argument(std::string message) {
   return e;
 }
 
+// These two are one pass over the text: find_first_of and find_first_not_of with a set of
+// characters search the set (a memchr call) once per character of the text.
 inline bool is_blank(std::string_view s) noexcept {
-  return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
+  for (const char c : s)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '\f' && c != '\v') return false;
+  return true;
 }
 
+/// True when `s` holds a CR, LF or NUL.
 inline bool has_line_break(std::string_view s) noexcept {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+  for (const char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  return false;
 }
 
 /// True when every character is visible ASCII (0x21-0x7E): no space, control or non-ASCII.
