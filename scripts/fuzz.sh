@@ -11,7 +11,8 @@
 # Targets: send_answer (Postal's answer to a send: the fast reader against the general path),
 # json_escape (the request bodies' JSON string escaper against nlohmann's dump()), webhook
 # (forged webhooks must be refused, signed ones read as parse_event reads them; key material),
-# client_answer (any answer to the Client's calls: a value or an error, never the API key in it).
+# client_answer (any answer to the Client's calls: a value or an error, never the API key in it),
+# response_head (a response's header lines: well-formed fields that read back the same).
 # The inputs found are kept in build-fuzz/corpus/TARGET and reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ scripts/install-deps.sh
 build=${POSTAL_FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-300}
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(send_answer json_escape client_answer webhook)
+[[ ${#targets[@]} -gt 0 ]] || targets=(send_answer json_escape client_answer webhook response_head)
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined" \

@@ -29,9 +29,6 @@ constexpr const char* kUserAgentLine = "User-Agent: " POSTAL_USER_AGENT;
 // messages never quote request headers, and the API key must never reach a log line).
 constexpr std::size_t kRedactMinLength = 8;
 
-// Room made for a response's header fields up front (Postal's answers carry about eight).
-constexpr std::size_t kExpectedResponseHeaders = 12;
-
 bool is_token_char(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
@@ -75,14 +72,6 @@ bool is_token(std::string_view text) noexcept {
   for (char c : text)
     if (!is_token_char(c)) return false;
   return true;
-}
-
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() &&
-         (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n'))
-    text.remove_suffix(1);
-  return text;
 }
 
 int hex_digit(char c) noexcept {
@@ -398,7 +387,7 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
     return error(ErrorCode::Transport, SendState::MaybeSent,
                  "out of memory while receiving the response");
   if (code == CURLE_OK) {
-    flush_pending_header();
+    response_.headers = head_.take();
     long status = 0;
     curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status);
     response_.status = static_cast<int>(status);
@@ -436,7 +425,7 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
         "request was handed to it, and libcurl's automatic resend was refused";
   } else {
     what = curl_easy_strerror(code);
-    const std::string_view detail = trim(error_buffer_);
+    const std::string_view detail = trim_line(error_buffer_);
     if (!detail.empty()) what.append(" (").append(printable(detail, 300)).append(")");
     if (state == SendState::MaybeSent && curl_code_proves_not_sent(code))
       what += ", after an attempt that had written the request";
@@ -451,7 +440,7 @@ Result<HttpResponse> CurlExchange::finish(CURLcode code) {
 
 // What finish() says of a response head libcurl refused as too large (see there), or nothing.
 std::optional<std::string> CurlExchange::head_over_curl_limit(CURLcode code) const {
-  const std::string_view detail = trim(error_buffer_);
+  const std::string_view detail = trim_line(error_buffer_);
 #if LIBCURL_VERSION_NUM >= 0x080600
   if (code == CURLE_TOO_LARGE)
     return "its head is over libcurl's limits (100 KiB a status or header line, 300 KiB of "
@@ -521,7 +510,7 @@ std::size_t CurlExchange::on_header(char* data, std::size_t size, std::size_t co
   const std::size_t length = size * count;
   if (!exchange->take_response_bytes(length)) return 0;  // a short count aborts the transfer
   try {
-    exchange->header_line(std::string_view(data, length));
+    exchange->head_.line(std::string_view(data, length));
     return length;
   } catch (...) {  // never unwind through libcurl
     exchange->callback_failed_ = true;
@@ -571,35 +560,6 @@ int CurlExchange::on_seek(void* self, curl_off_t offset, int origin) {
   const auto* exchange = static_cast<const CurlExchange*>(self);
   if (origin == SEEK_SET && offset == 0 && exchange->body_offset_ == 0) return CURL_SEEKFUNC_OK;
   return CURL_SEEKFUNC_CANTSEEK;
-}
-
-void CurlExchange::header_line(std::string_view line) {
-  if (line.substr(0, 5) == "HTTP/") {  // a new response (after 100 Continue or a proxy CONNECT)
-    response_.headers = Headers();
-    response_.headers.reserve(kExpectedResponseHeaders);
-    has_pending_ = false;
-    return;
-  }
-  const bool continuation = !line.empty() && (line.front() == ' ' || line.front() == '\t');
-  line = trim(line);
-  if (continuation && has_pending_) {  // obsolete line folding: part of the previous value
-    if (!line.empty()) pending_value_.append(" ").append(line);
-    return;
-  }
-  flush_pending_header();
-  const auto colon = line.find(':');
-  if (line.empty() || colon == std::string_view::npos) return;
-  pending_name_.assign(trim(line.substr(0, colon)));
-  pending_value_.assign(trim(line.substr(colon + 1)));
-  has_pending_ = true;
-}
-
-void CurlExchange::flush_pending_header() {
-  if (!has_pending_) return;
-  has_pending_ = false;
-  response_.headers.add(std::move(pending_name_), std::move(pending_value_));
-  pending_name_.clear();
-  pending_value_.clear();
 }
 
 }  // namespace detail

@@ -3,6 +3,8 @@
 // set up handles and classify failures in exactly the same way. Never installed.
 #pragma once
 
+#include "response_head.hpp"
+
 #include <postal/error.hpp>
 #include <postal/result.hpp>
 #include <postal/transport.hpp>
@@ -116,8 +118,6 @@ class CurlExchange {
 #endif
   std::optional<Error> check_request() const;
   bool take_response_bytes(std::size_t length) noexcept;
-  void header_line(std::string_view line);
-  void flush_pending_header();
   /// NotSent or MaybeSent for a transfer that ended with `code`; `unsent`: nothing_written().
   SendState failure_state(CURLcode code, bool unsent) const;
   /// Whether no byte of the request provably reached the socket, in any attempt.
@@ -131,9 +131,7 @@ class CurlExchange {
   std::shared_ptr<const HeaderList> header_list_;  // what the handle's CURLOPT_HTTPHEADER holds
   char error_buffer_[CURL_ERROR_SIZE] = {};
   HttpResponse response_;
-  std::string pending_name_;  // the last header field, kept open for obs-fold continuations
-  std::string pending_value_;
-  bool has_pending_ = false;
+  ResponseHeadReader head_;  // the response's header lines, read into response_.headers at the end
   std::size_t body_offset_ = 0;     // request body bytes handed to libcurl, in all attempts
   std::size_t response_bytes_ = 0;  // header and body bytes received, against the limit
   bool too_large_ = false;          // the response exceeded options.max_response_bytes

@@ -312,6 +312,39 @@ TEST_CASE(
   CHECK_FALSE(reply->headers.contains("X-Interim"));
 }
 
+TEST_CASE(
+    "curl transport: response header lines are read as RFC 9112 says: folded values joined, "
+    "names and values trimmed, a field without a name skipped") {
+  // libcurl itself refuses a line without a colon, and (7.88) a folded line before any field;
+  // fuzz/response_head_fuzz.cpp covers those in the reader.
+  RawHttpServer server(Mode::ReplyAndClose,
+                       "HTTP/1.1 503 Service Unavailable\r\n"
+                       "Retry-After:   120 \t\r\n"
+                       "X-Folded: first\r\n"
+                       "   second\r\n"
+                       "\tthird\r\n"
+                       "X-Empty-Then-Folded:\r\n"
+                       " only\r\n"
+                       ": a value without a name\r\n"
+                       "X-Colons: a:b:c\r\n"
+                       "Content-Length: 2\r\n"
+                       "\r\n"
+                       "no");
+  auto reply = postal::make_curl_transport()->send(post_to(server.url()));
+  INFO((reply ? std::string() : reply.error().message));
+  REQUIRE(reply.has_value());
+  CHECK(reply->status == 503);
+  CHECK(reply->body == "no");
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"Retry-After", "120"},
+      {"X-Folded", "first second third"},
+      {"X-Empty-Then-Folded", "only"},
+      {"X-Colons", "a:b:c"},
+      {"Content-Length", "2"}};
+  CHECK(std::vector<std::pair<std::string, std::string>>(reply->headers.begin(),
+                                                         reply->headers.end()) == expected);
+}
+
 TEST_CASE("curl transport: a 200 body that is not JSON is returned byte for byte") {
   const std::string body = std::string("<html>not json\0\xff\r\n</html>", 24);
   RawHttpServer server(Mode::ReplyAndClose,
