@@ -12,7 +12,8 @@
 # json_escape (the request bodies' JSON string escaper against nlohmann's dump()), webhook
 # (forged webhooks must be refused, signed ones read as parse_event reads them; key material),
 # client_answer (any answer to the Client's calls: a value or an error, never the API key in it),
-# response_head (a response's header lines: well-formed fields that read back the same).
+# response_head (a response's header lines: one well-formed field per line naming one, read back
+# the same once written out).
 # The inputs found are kept in build-fuzz/corpus/TARGET and reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

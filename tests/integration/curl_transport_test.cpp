@@ -497,10 +497,18 @@ TEST_CASE("curl transport: TLS verification of peer and host is on by default") 
   CHECK(options.max_idle_time > 0s);
 }
 
-TEST_CASE("curl transport: a header value with a line break is rejected before anything is sent") {
+TEST_CASE(
+    "curl transport: a header value or URL with a line break or NUL is rejected before anything "
+    "is sent") {
   RawHttpServer server(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
   HttpRequest request = post_to(server.url());
-  request.headers.add("X-Injected", "x\r\nX-Evil: 1");
+  // A NUL would cut the header line short where libcurl copies it as a C string.
+  SECTION("CRLF in a header value") { request.headers.add("X-Injected", "x\r\nX-Evil: 1"); }
+  SECTION("NUL in a header value") {
+    request.headers.add("X-Injected", std::string("key\0rest", 8));
+  }
+  SECTION("LF in the URL") { request.url += "\nX-Evil: 1"; }
+  SECTION("NUL in the URL") { request.url += std::string("\0/other", 7); }
   auto reply = postal::make_curl_transport()->send(request);
   REQUIRE_FALSE(reply.has_value());
   CHECK(reply.error().code == ErrorCode::InvalidArgument);

@@ -451,6 +451,10 @@ TEST_CASE("send_message with CR, LF or NUL in any header field is rejected befor
        [](auto& m, const auto& br) {
          m.attachments = {{"a.txt" + br + "Content-Type: text/html", "text/plain", "data"}};
        }},
+      {"attachment content type",
+       [](auto& m, const auto& br) {
+         m.attachments = {{"a.txt", "text/plain" + br + "X-Evil: 1", "data"}};
+       }},
   };
   const std::vector<std::pair<std::string, std::string>> line_breaks{
       {"CR", "\r"}, {"LF", "\n"}, {"CRLF", "\r\n"}, {"NUL", std::string(1, '\0')}};
@@ -519,11 +523,21 @@ TEST_CASE("send_raw with empty data is rejected before sending") {
   check_rejected_before_sending(h.client.send_raw(raw), *h.transport);
 }
 
-TEST_CASE("send_raw with CR or LF in a recipient is rejected before sending") {
+TEST_CASE("send_raw with CR, LF or NUL in a recipient is rejected before sending") {
   Harness h;
   auto raw = valid_raw();
   SECTION("CR") { raw.rcpt_to = {"test1@example.com\r"}; }
   SECTION("LF") { raw.rcpt_to = {"test1@example.com", "test2@example.com\nRCPT TO:<x@y>"}; }
+  SECTION("NUL") { raw.rcpt_to = {std::string("test1@example.com\0x@y", 21)}; }
+  check_rejected_before_sending(h.client.send_raw(raw), *h.transport);
+}
+
+TEST_CASE("send_raw with CR, LF or NUL in mail_from is rejected before sending") {
+  Harness h;
+  auto raw = valid_raw();
+  SECTION("CR") { raw.mail_from = "sales@example.com\r"; }
+  SECTION("LF") { raw.mail_from = "sales@example.com\nRCPT TO:<x@y>"; }
+  SECTION("NUL") { raw.mail_from = std::string("sales@example.com\0x", 19); }
   check_rejected_before_sending(h.client.send_raw(raw), *h.transport);
 }
 
