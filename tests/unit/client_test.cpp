@@ -508,11 +508,15 @@ TEST_CASE("send_raw without recipients is rejected before sending") {
   check_rejected_before_sending(h.client.send_raw(raw), *h.transport);
 }
 
-TEST_CASE("send_raw with a blank mail_from is rejected before sending") {
+TEST_CASE(
+    "send_raw with a blank mail_from, or one with CR, LF or NUL, is rejected before sending") {
   Harness h;
   auto raw = valid_raw();
   SECTION("empty") { raw.mail_from = ""; }
   SECTION("blank") { raw.mail_from = " \t"; }
+  SECTION("CR") { raw.mail_from = "sales@example.com\r"; }
+  SECTION("LF") { raw.mail_from = "sales@example.com\nRCPT TO:<x@y>"; }
+  SECTION("NUL") { raw.mail_from = std::string("sales@example.com\0x", 19); }
   check_rejected_before_sending(h.client.send_raw(raw), *h.transport);
 }
 
@@ -529,15 +533,6 @@ TEST_CASE("send_raw with CR, LF or NUL in a recipient is rejected before sending
   SECTION("CR") { raw.rcpt_to = {"test1@example.com\r"}; }
   SECTION("LF") { raw.rcpt_to = {"test1@example.com", "test2@example.com\nRCPT TO:<x@y>"}; }
   SECTION("NUL") { raw.rcpt_to = {std::string("test1@example.com\0x@y", 21)}; }
-  check_rejected_before_sending(h.client.send_raw(raw), *h.transport);
-}
-
-TEST_CASE("send_raw with CR, LF or NUL in mail_from is rejected before sending") {
-  Harness h;
-  auto raw = valid_raw();
-  SECTION("CR") { raw.mail_from = "sales@example.com\r"; }
-  SECTION("LF") { raw.mail_from = "sales@example.com\nRCPT TO:<x@y>"; }
-  SECTION("NUL") { raw.mail_from = std::string("sales@example.com\0x", 19); }
   check_rejected_before_sending(h.client.send_raw(raw), *h.transport);
 }
 
