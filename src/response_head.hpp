@@ -44,7 +44,9 @@ class ResponseHeadReader {
     const bool continuation = !text.empty() && (text.front() == ' ' || text.front() == '\t');
     text = trim_line(text);
     if (continuation) {
-      if (pending_ && !text.empty()) (value_.empty() ? value_ : value_.append(" ")).append(text);
+      if (!pending_ || text.empty()) return;
+      if (!value_.empty()) value_ += ' ';
+      value_.append(text);
       return;
     }
     flush();
