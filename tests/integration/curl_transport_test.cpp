@@ -760,6 +760,58 @@ TEST_CASE("curl transport: a response larger than max_response_bytes fails, mayb
   CHECK(fits->body.size() == 800);
 }
 
+TEST_CASE("curl transport: large answers arrive whole at every width of send_all, and after it") {
+  // A batch sets smaller libcurl receive buffers the more transfers it has in flight (down to
+  // 1 KiB from 64 on), and a send on a handle a batch used gets libcurl's default back: answers
+  // far larger than any of those buffers still arrive whole, each to its own request, and the
+  // response size limit still holds to the byte.
+  constexpr std::size_t kAnswerBytes = 200000;
+  auto answer_for = [](const std::string& target) {
+    std::string body;
+    while (body.size() < kAnswerBytes) body += target + ";";
+    body.resize(kAnswerBytes);
+    return body;
+  };
+  RawHttpServer server(Mode::KeepAlive, [&](const std::string& raw) {
+    return RawHttpServer::response(200, answer_for(RawHttpServer::target_of(raw)));
+  });
+  auto batch_of = [&](const std::string& name, int count) {
+    std::vector<HttpRequest> requests;
+    for (int i = 0; i < count; ++i)
+      requests.push_back(post_to(server.url("/" + name + "/" + std::to_string(i))));
+    return requests;
+  };
+  // The limit counts the header lines too: each answer is this many bytes in all.
+  const std::size_t answer_size =
+      RawHttpServer::response(200, std::string(kAnswerBytes, 'x')).size();
+  postal::CurlOptions options;
+  options.max_idle_connections = 64;
+  options.max_response_bytes = answer_size;  // exactly enough
+  auto transport = postal::make_curl_transport(options);
+  for (std::size_t width : {std::size_t{1}, std::size_t{16}, std::size_t{64}}) {
+    INFO("width " << width);
+    const auto requests = batch_of("w" + std::to_string(width), 64);
+    const auto results = transport->send_all(requests, width);
+    REQUIRE(results.size() == requests.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      INFO("request " << i);
+      REQUIRE(results[i].has_value());
+      CHECK(results[i]->status == 200);
+      CHECK(results[i]->body == answer_for(requests[i].url.substr(server.url("").size())));
+    }
+  }
+  const auto single = transport->send(post_to(server.url("/single")));
+  REQUIRE(single.has_value());
+  CHECK(single->body == answer_for("/single"));
+
+  options.max_response_bytes = answer_size - 1;  // one byte short
+  auto strict = postal::make_curl_transport(options);
+  for (const auto& result : strict->send_all(batch_of("strict", 64), 64)) {
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == ErrorCode::ResponseTooLarge);
+  }
+}
+
 TEST_CASE("curl transport: max_response_bytes and max_idle_time are checked before sending") {
   RawHttpServer server(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
   postal::CurlOptions no_bytes;
