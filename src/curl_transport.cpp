@@ -221,20 +221,23 @@ class BatchHandles {
 constexpr std::size_t kMaxIdleMultiHandles = 2;
 
 // libcurl (7.88, Debian 12's, among others) allocates each transfer's receive buffer
-// (CURLOPT_BUFFERSIZE, 16 KiB by default) when the transfer starts and frees it when it ends. When
-// many transfers end at once while the heap grows (send_many keeps every result), those freed
-// buffers pile up at the top of glibc's heap beyond its trim threshold (128 KiB): the heap is cut
-// back and grown again, and the new pages fault in, about once per request at 16 in flight (0.08
-// with smaller buffers), a seventh of the client's CPU over plain HTTP. So a batch keeps its
-// transfers' buffers within 64 KiB in all: 16 KiB up to 4 in flight, 4 KiB at 16, libcurl's minimum
-// of 1 KiB from 64 on. A smaller buffer only means more reads for a large answer (26 MB over
-// loopback: 13 ms at 16 KiB or 4 KiB, 45 ms at 1 KiB); Postal's answers to sends are a few hundred
-// bytes.
-constexpr std::size_t kBatchReceiveBufferBytes = std::size_t{64} << 10;
+// (CURLOPT_BUFFERSIZE, 16 KiB by default) when the transfer starts and frees it when it ends.
+// When many transfers end at once while the heap grows (send_many keeps every result), those
+// freed buffers pile up at the top of glibc's heap beyond its trim threshold (128 KiB): the heap
+// is cut back and grown again, and the new pages fault in (at 16 in flight about once per request
+// over HTTP and 4 times over HTTPS/1.1, a seventh to a quarter of the client's CPU). So a batch
+// keeps its transfers' buffers within 64 KiB in all and at 8 KiB each: 8 KiB up to 8 in flight,
+// 4 KiB at 16, libcurl's minimum of 1 KiB from 64 on (fewer faults over TLS than 16 KiB at 4 in
+// flight, or than 1 KiB at 16). A smaller buffer only means more reads for a large answer (26 MB
+// over loopback: 12-17 ms at 16 KiB, about the same at 8 KiB, 13-22 ms at 4 KiB, 45 ms at
+// 1 KiB); Postal's answers to sends are a few hundred bytes.
+constexpr std::size_t kBatchReceiveBufferBytes = std::size_t{64} << 10;  // all transfers
+constexpr std::size_t kMostReceiveBufferBytes = std::size_t{8} << 10;    // one transfer
+constexpr std::size_t kLeastReceiveBufferBytes = std::size_t{1} << 10;   // libcurl's minimum
 
 long batch_receive_buffer(std::size_t in_flight) {
-  return static_cast<long>(std::clamp<std::size_t>(kBatchReceiveBufferBytes / in_flight,
-                                                   std::size_t{1} << 10, std::size_t{16} << 10));
+  return static_cast<long>(std::clamp(kBatchReceiveBufferBytes / in_flight,
+                                      kLeastReceiveBufferBytes, kMostReceiveBufferBytes));
 }
 
 class CurlTransport final : public Transport, public detail::FeedTransport {
