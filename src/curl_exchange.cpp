@@ -259,13 +259,10 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
   };
   if (configured) {
     // The handle still holds what the branch below sets (the same for every such request); the
-    // rest is set again further down. send_all sets PIPEWAIT and a receive buffer size after
-    // prepare; send wants no PIPEWAIT and libcurl's default receive buffer.
+    // rest is set again further down. send_all sets PIPEWAIT after prepare; send wants none.
+    // (A smaller receive buffer a batch set is gone: see ~InFlight in curl_transport.cpp.)
     check(curl_easy_setopt(handle, CURLOPT_PRIVATE, static_cast<void*>(nullptr)));
     check(curl_easy_setopt(handle, CURLOPT_PIPEWAIT, 0L));
-    // Unchecked: libcurl 7.88 refuses a new size while the handle still holds its buffer (it
-    // keeps it between HTTP/2 transfers), and the size only changes the number of reads.
-    curl_easy_setopt(handle, CURLOPT_BUFFERSIZE, static_cast<long>(CURL_MAX_WRITE_SIZE));
   } else {
     curl_easy_reset(handle);
     check(curl_easy_setopt(handle, CURLOPT_SHARE, share));

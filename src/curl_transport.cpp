@@ -196,6 +196,9 @@ class BatchHandles {
   BatchHandles(const BatchHandles&) = delete;
   BatchHandles& operator=(const BatchHandles&) = delete;
 
+  // Closes a handle that is not fit for reuse.
+  static void discard(CURL* handle) noexcept { EasyHandles::destroy(handle); }
+
   CURL* acquire() {
     if (spare_.empty()) return pool_.acquire();
     CURL* handle = spare_.back();
@@ -227,10 +230,17 @@ constexpr std::size_t kMaxIdleMultiHandles = 2;
 // is cut back and grown again, and the new pages fault in (at 16 in flight about once per request
 // over HTTP and 4 times over HTTPS/1.1, a seventh to a quarter of the client's CPU). So a batch
 // keeps its transfers' buffers within 64 KiB in all and at 8 KiB each: 8 KiB up to 8 in flight,
-// 4 KiB at 16, libcurl's minimum of 1 KiB from 64 on (fewer faults over TLS than 16 KiB at 4 in
-// flight, or than 1 KiB at 16). A smaller buffer only means more reads for a large answer (26 MB
-// over loopback: 12-17 ms at 16 KiB, about the same at 8 KiB, 13-22 ms at 4 KiB, 45 ms at
-// 1 KiB); Postal's answers to sends are a few hundred bytes.
+// 4 KiB at 16, libcurl's minimum of 1 KiB from 64 on. A smaller buffer only means more reads for
+// a large answer (26 MB over loopback: 12-17 ms at 16 KiB, about the same at 8 KiB, 13-22 ms at
+// 4 KiB, 45 ms at 1 KiB); Postal's answers to sends are a few hundred bytes.
+//
+// Over HTTP/2 libcurl keeps a transfer's buffer when the transfer ends while others share its
+// connection, refuses a new size while it holds one, and curl_easy_reset sets the default size
+// back without resizing a buffer it holds: a reset handle would read 16 KiB into a smaller
+// buffer. So a handle given a smaller buffer gets the default size back as its transfer ends,
+// which libcurl accepts only when it holds no buffer, or is closed (InFlight). Batches that
+// multiplex (HTTP/2) stop asking for smaller buffers once a transfer ended over HTTP/2: their
+// buffers are rarely freed, and they did not show the faults.
 constexpr std::size_t kBatchReceiveBufferBytes = std::size_t{64} << 10;  // all transfers
 constexpr std::size_t kMostReceiveBufferBytes = std::size_t{8} << 10;    // one transfer
 constexpr std::size_t kLeastReceiveBufferBytes = std::size_t{1} << 10;   // libcurl's minimum
@@ -383,6 +393,11 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
         : multi(owner), index(position), easy(handles), exchange(request, config) {}
     ~InFlight() {
       if (added) curl_multi_remove_handle(multi, easy.get());
+      // Never back to a pool with a buffer smaller than its size after a reset (see
+      // batch_receive_buffer): libcurl takes the default size only when it holds no buffer.
+      if (small_buffer && curl_easy_setopt(easy.get(), CURLOPT_BUFFERSIZE,
+                                           static_cast<long>(CURL_MAX_WRITE_SIZE)) != CURLE_OK)
+        easy.discard();
     }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
@@ -393,6 +408,7 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
     Lease<BatchHandles> easy;
     detail::CurlExchange exchange;
     bool added = false;
+    bool small_buffer = false;  // given a receive buffer below libcurl's default
   };
 
   // Settles every request the source still has with `failure(request)` (nothing is sent).
@@ -431,6 +447,7 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
     }
     BatchHandles handles(easy_pool_, limit);  // outlives `active`: its transfers return handles
     const long receive_buffer = batch_receive_buffer(limit);
+    bool multiplexed = false;  // a transfer ended over HTTP/2 (or later): default buffers
     std::vector<std::unique_ptr<InFlight>> active;
     active.reserve(limit);
     try {
@@ -454,7 +471,7 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
           transfer->slot = std::move(slot);
           std::optional<Error> failed;
           try {
-            failed = start(*transfer, multi, receive_buffer);
+            failed = start(*transfer, multi, multiplexed ? 0L : receive_buffer);
           } catch (...) {  // not handed to libcurl (that step throws nothing)
             settle(source, *transfer,
                    internal_error(SendState::NotSent, describe_current_exception()));
@@ -481,6 +498,12 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
             return transfer->easy.get() == message->easy_handle;
           });
           if (done == active.end()) continue;
+          if (!multiplexed) {
+            long version = 0;
+            multiplexed = curl_easy_getinfo(message->easy_handle, CURLINFO_HTTP_VERSION,
+                                            &version) == CURLE_OK &&
+                          version >= CURL_HTTP_VERSION_2_0;
+          }
           settle(source, **done, (*done)->exchange.finish(message->data.result));
           active.erase(done);  // leaves the multi; `message` is dead from here on
           finished_any = true;
@@ -510,6 +533,7 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
   }
 
   // Prepares a transfer and hands it to the multi handle; the Error when it cannot start.
+  // `receive_buffer`: the size of libcurl's receive buffer, or 0 for its default.
   std::optional<Error> start(InFlight& transfer, CURLM* multi, long receive_buffer) {
     if (!transfer.easy)
       return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
@@ -517,8 +541,10 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
     if (auto invalid = transfer.exchange.prepare(transfer.easy.get(), share_.get())) return invalid;
     // Wait for a connection that may multiplex (HTTP/2) rather than open one per transfer.
     curl_easy_setopt(transfer.easy.get(), CURLOPT_PIPEWAIT, 1L);
-    // Unchecked, as in prepare(): libcurl may keep a buffer it already holds.
-    curl_easy_setopt(transfer.easy.get(), CURLOPT_BUFFERSIZE, receive_buffer);
+    // Refused while the handle holds a buffer (of the default size: see ~InFlight).
+    if (receive_buffer > 0)
+      transfer.small_buffer =
+          curl_easy_setopt(transfer.easy.get(), CURLOPT_BUFFERSIZE, receive_buffer) == CURLE_OK;
     if (curl_multi_add_handle(multi, transfer.easy.get()) != CURLM_OK)
       return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
                                      "could not start the transfer");
