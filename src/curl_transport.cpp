@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -238,9 +239,10 @@ constexpr std::size_t kMaxIdleMultiHandles = 2;
 // connection, refuses a new size while it holds one, and curl_easy_reset sets the default size
 // back without resizing a buffer it holds: a reset handle would read 16 KiB into a smaller
 // buffer. So a handle given a smaller buffer gets the default size back as its transfer ends,
-// which libcurl accepts only when it holds no buffer, or is closed (InFlight). Batches that
-// multiplex (HTTP/2) stop asking for smaller buffers once a transfer ended over HTTP/2: their
-// buffers are rarely freed, and they did not show the faults.
+// which libcurl accepts only when it holds no buffer, or is closed (InFlight). Once a batch
+// transfer has ended over HTTP/2, the transport asks for smaller buffers no more (their buffers
+// are rarely freed there, and HTTP/2 did not show the faults): it closes at most the handles of
+// the first transfers it ran over HTTP/2.
 constexpr std::size_t kBatchReceiveBufferBytes = std::size_t{64} << 10;  // all transfers
 constexpr std::size_t kMostReceiveBufferBytes = std::size_t{8} << 10;    // one transfer
 constexpr std::size_t kLeastReceiveBufferBytes = std::size_t{1} << 10;   // libcurl's minimum
@@ -447,7 +449,6 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
     }
     BatchHandles handles(easy_pool_, limit);  // outlives `active`: its transfers return handles
     const long receive_buffer = batch_receive_buffer(limit);
-    bool multiplexed = false;  // a transfer ended over HTTP/2 (or later): default buffers
     std::vector<std::unique_ptr<InFlight>> active;
     active.reserve(limit);
     try {
@@ -471,7 +472,8 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
           transfer->slot = std::move(slot);
           std::optional<Error> failed;
           try {
-            failed = start(*transfer, multi, multiplexed ? 0L : receive_buffer);
+            failed = start(*transfer, multi,
+                           multiplexed_.load(std::memory_order_relaxed) ? 0L : receive_buffer);
           } catch (...) {  // not handed to libcurl (that step throws nothing)
             settle(source, *transfer,
                    internal_error(SendState::NotSent, describe_current_exception()));
@@ -498,11 +500,12 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
             return transfer->easy.get() == message->easy_handle;
           });
           if (done == active.end()) continue;
-          if (!multiplexed) {
+          if (!multiplexed_.load(std::memory_order_relaxed)) {
             long version = 0;
-            multiplexed = curl_easy_getinfo(message->easy_handle, CURLINFO_HTTP_VERSION,
-                                            &version) == CURLE_OK &&
-                          version >= CURL_HTTP_VERSION_2_0;
+            if (curl_easy_getinfo(message->easy_handle, CURLINFO_HTTP_VERSION, &version) ==
+                    CURLE_OK &&
+                version >= CURL_HTTP_VERSION_2_0)
+              multiplexed_.store(true, std::memory_order_relaxed);
           }
           settle(source, **done, (*done)->exchange.finish(message->data.result));
           active.erase(done);  // leaves the multi; `message` is dead from here on
@@ -579,6 +582,9 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
   CurlShare share_;  // outlives both pools: handles detach from it when they are destroyed
   IdlePool<EasyHandles> easy_pool_;
   IdlePool<MultiHandles> multi_pool_;
+  // A batch transfer ended over HTTP/2 (or later): batches keep libcurl's default receive buffer
+  // from then on (see batch_receive_buffer), so that they do not close handles call after call.
+  std::atomic<bool> multiplexed_{false};
 };
 
 }  // namespace
