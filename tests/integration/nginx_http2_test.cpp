@@ -67,12 +67,15 @@ class Nginx {
         "subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
         key + " -out " + cert + " >/dev/null 2>&1";
     if (std::system(openssl.c_str()) != 0) return;
-    std::filesystem::create_directory(files_dir());
     std::filesystem::create_directory(dir_ + "/body");  // nginx gives it to its workers
-    // nginx's workers (not root) read the files.
+    // nginx's workers (not root) read the files of files_dir().
+    std::filesystem::create_directory(files_dir());
     std::filesystem::permissions(dir_, std::filesystem::perms::owner_all |
                                            std::filesystem::perms::group_exec |
                                            std::filesystem::perms::others_exec);
+    std::filesystem::permissions(
+        files_dir(), std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
+        std::filesystem::perm_options::add);
     std::ofstream(dir_ + "/nginx.conf")
         << "daemon on; worker_processes 1; pid " << dir_ << "/nginx.pid;\n"
         << "error_log " << dir_ << "/error.log;\n"
@@ -105,6 +108,13 @@ class Nginx {
   std::string base_url() const { return "https://localhost:" + std::to_string(port_); }
   std::string ca_file() const { return dir_ + "/cert.pem"; }
   std::string files_dir() const { return dir_ + "/files"; }
+  /// Writes `body` to files_dir()/`name`, readable by nginx's workers (not root): /files/`name`.
+  void add_file(const std::string& name, const std::string& body) const {
+    const std::string path = files_dir() + "/" + name;
+    std::ofstream(path, std::ios::binary) << body;
+    std::filesystem::permissions(path, std::filesystem::perms::others_read,
+                                 std::filesystem::perm_options::add);
+  }
 
  private:
   std::string dir_;
@@ -144,9 +154,9 @@ TEST_CASE("nginx over TLS: HTTP/2 is used when offered, and http2 = false keeps 
 
 TEST_CASE(
     "nginx over TLS: large answers over HTTP/2 arrive whole through send_all, handles reused") {
-  // send_all gives its transfers receive buffers smaller than libcurl's 16 KiB default (1 KiB at
-  // 64 in flight). Over HTTP/2 libcurl keeps such a buffer when a transfer ends while others
-  // share the connection, and curl_easy_reset (which every GET's handle gets) would set the
+  // send_all gives its first transfers receive buffers smaller than libcurl's 16 KiB default
+  // (1 KiB at 64 in flight). Over HTTP/2 libcurl keeps such a buffer when a transfer ends while
+  // others share the connection, and curl_easy_reset (which every GET's handle gets) would set the
   // default size back without resizing it: the next answer on that handle would be read 16 KiB
   // at a time into 1 KiB, which AddressSanitizer reports (the sanitizer builds of .ci/run). The
   // transport closes such handles instead of reusing them.
@@ -158,15 +168,9 @@ TEST_CASE(
     std::string body;
     while (body.size() < sizes[i])
       body += "file " + std::to_string(i) + " line " + std::to_string(body.size()) + "\n";
-    std::ofstream(nginx.files_dir() + "/" + std::to_string(i) + ".txt", std::ios::binary) << body;
-    std::filesystem::permissions(nginx.files_dir() + "/" + std::to_string(i) + ".txt",
-                                 std::filesystem::perms::others_read,
-                                 std::filesystem::perm_options::add);
+    nginx.add_file(std::to_string(i) + ".txt", body);
     bodies.push_back(body);
   }
-  std::filesystem::permissions(
-      nginx.files_dir(), std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
-      std::filesystem::perm_options::add);
   postal::CurlOptions curl;
   curl.ca_file = nginx.ca_file();
   curl.max_idle_connections = 64;
