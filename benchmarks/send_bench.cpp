@@ -30,7 +30,12 @@
 // $BENCH_CA_FILE. An untimed warm-up (seq: 1 send; many, send-all: 4 x MAX_IN_FLIGHT) opens the
 // connections first, as raw_curl_bench does. The rss modes print the peak (getrusage ru_maxrss)
 // and the RSS just before sending (VmRSS), in KiB.
-// BENCH_HTTP1=1 sets CurlOptions::http2 = false: HTTP/1.1 even where the server offers HTTP/2.
+// BENCH_HTTP1=1 sets CurlOptions::http2 = false: batches (many, send-all) over HTTP/1.1 even where
+// the server offers HTTP/2. BENCH_HTTP2_SINGLE=1 sets CurlOptions::http2_single = true: single
+// sends (seq, send-seq, the rss modes) offer HTTP/2 too; by default they speak HTTP/1.1.
+// seq and many end their RESULT line with http=VERSION: the X-Protocol header (nginx's
+// $server_protocol) of one more exchange of the same kind (single, or a batch of one) made after
+// the timed part, "?" where the server sends no such header.
 #include "send_bench_common.hpp"
 
 #include <postal/postal.hpp>
@@ -51,11 +56,37 @@ postal::Client make_client(const std::string& base_url, const std::string& ca_fi
   postal::CurlOptions curl;
   curl.ca_file = ca_file;
   if (bench::env_flag("BENCH_HTTP1")) curl.http2 = false;
+  if (bench::env_flag("BENCH_HTTP2_SINGLE")) curl.http2_single = true;
   postal::ClientOptions options;
   options.base_url = base_url;
   options.api_key = bench::kApiKey;
   options.transport = postal::make_curl_transport(curl);
   return postal::Client(options);
+}
+
+/// The request send_message makes for bench::message(), built once.
+postal::HttpRequest prebuilt_request(const std::string& base_url) {
+  postal::HttpRequest request;
+  request.url = base_url + "/api/v1/send/message";
+  request.headers.add("Content-Type", "application/json");
+  request.headers.add("Accept", "application/json");
+  request.headers.add("X-Server-API-Key", bench::kApiKey);
+  request.body = bench::message_json();
+  return request;
+}
+
+/// " http=VERSION": the protocol the transport speaks for a single exchange, or for a batch's
+/// transfers (`batch`), as the server's X-Protocol header says ("HTTP/2.0" -> "2").
+std::string protocol_field(const postal::Client& client, const std::string& base_url, bool batch) {
+  const postal::HttpRequest request = prebuilt_request(base_url);
+  const auto response = batch ? std::move(client.transport()->send_all({request}, 1).at(0))
+                              : client.transport()->send(request);
+  const auto header = response ? response->headers.get("X-Protocol") : std::nullopt;
+  std::string version = header.value_or("HTTP/?");
+  if (version.rfind("HTTP/", 0) == 0) version.erase(0, 5);
+  if (version.size() > 2 && version.compare(version.size() - 2, 2, ".0") == 0)
+    version.resize(version.size() - 2);
+  return " http=" + version;
 }
 
 /// Exits unless `sent` is the stand-in's answer (one message for the recipient, id 1).
@@ -67,16 +98,17 @@ void check(const postal::Result<postal::SendResult>& sent, std::size_t index) {
     bench::die(kProgram, "send " + std::to_string(index) + " returned an unexpected result");
 }
 
-void run_seq(const postal::Client& client, std::size_t n) {
+void run_seq(const postal::Client& client, const std::string& base_url, std::size_t n) {
   const postal::SendMessageRequest request = bench::message();
   check(client.send_message(request), 0);  // warm-up: connection and TLS handshake
   bench::Stopwatch timed;
   for (std::size_t i = 0; i < n; ++i) check(client.send_message(request), i + 1);
   timed.stop();
-  bench::print_throughput("seq", n, 0, timed);
+  bench::print_throughput("seq", n, 0, timed, protocol_field(client, base_url, false));
 }
 
-void run_many(const postal::Client& client, std::size_t n, std::size_t max_in_flight) {
+void run_many(const postal::Client& client, const std::string& base_url, std::size_t n,
+              std::size_t max_in_flight) {
   postal::BatchOptions options;
   options.max_in_flight = max_in_flight;
   // Warm-up: 4 x max_in_flight sends open the connections the timed batch reuses.
@@ -93,18 +125,7 @@ void run_many(const postal::Client& client, std::size_t n, std::size_t max_in_fl
     bench::die(kProgram, "send_many returned " + std::to_string(results.size()) + " results for " +
                              std::to_string(n) + " requests");
   for (std::size_t i = 0; i < n; ++i) check(results[i], i);
-  bench::print_throughput("many", n, max_in_flight, timed);
-}
-
-/// The request send_message makes for bench::message(), built once.
-postal::HttpRequest prebuilt_request(const std::string& base_url) {
-  postal::HttpRequest request;
-  request.url = base_url + "/api/v1/send/message";
-  request.headers.add("Content-Type", "application/json");
-  request.headers.add("Accept", "application/json");
-  request.headers.add("X-Server-API-Key", bench::kApiKey);
-  request.body = bench::message_json();
-  return request;
+  bench::print_throughput("many", n, max_in_flight, timed, protocol_field(client, base_url, true));
 }
 
 /// Exits unless `response` is an HTTP 200.
@@ -311,9 +332,9 @@ int main(int argc, char** argv) {
 
   const postal::Client client = make_client(base_url, ca_file);
   if (mode == "seq")
-    run_seq(client, n);
+    run_seq(client, base_url, n);
   else if (mode == "many")
-    run_many(client, n, bench::parse_count(kProgram, argv[4], "MAX_IN_FLIGHT"));
+    run_many(client, base_url, n, bench::parse_count(kProgram, argv[4], "MAX_IN_FLIGHT"));
   else if (mode == "send-all")
     run_send_all(client, base_url, n, bench::parse_count(kProgram, argv[4], "MAX_IN_FLIGHT"));
   else if (mode == "send-seq")

@@ -144,13 +144,15 @@ inline std::size_t parse_count(const char* program, const char* text, const char
 }
 
 /// Prints the machine-readable line for a throughput measurement.
+/// `extra`: more fields for the end of the line (" http=1.1"), or "".
 inline void print_throughput(const char* mode, std::size_t n, std::size_t concurrency,
-                             const Stopwatch& timed) {
+                             const Stopwatch& timed, const std::string& extra = "") {
   const double secs = timed.seconds();
   const std::string cpu = timed.per_request(n);
   std::printf("RESULT mode=%s n=%zu", mode, n);
   if (concurrency != 0) std::printf(" concurrency=%zu", concurrency);
-  std::printf(" secs=%.3f rps=%.1f%s\n", secs, static_cast<double>(n) / secs, cpu.c_str());
+  std::printf(" secs=%.3f rps=%.1f%s%s\n", secs, static_cast<double>(n) / secs, cpu.c_str(),
+              extra.c_str());
   std::fflush(stdout);
 }
 

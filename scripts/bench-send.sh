@@ -180,6 +180,7 @@ http {
     server_name localhost;
     location = /api/v1/send/message {
       default_type application/json;
+      add_header X-Protocol \$server_protocol always;  # send_bench's http= (HTTP/2.0, HTTP/1.1)
       echo_read_request_body;
       echo -n '$BODY';
     }
@@ -256,8 +257,8 @@ started=$(date +%s)
 # The SDK and its raw libcurl counterpart run one after the other, the SDK first in odd rounds
 # and second in even ones (so that neither always follows the other). The Node client's runs go
 # between the two of the SDK's HTTP/2 pair, so that they too run next to the SDK's run.
-sdk_seq() { run "seq/sdk/$1" "$SDK" seq "${URL[$1]}" "$SEQ_N"; }
-raw_seq() { run "seq/raw/$1" "$RAW" seq "${URL[$1]}$ENDPOINT" "$SEQ_N"; }
+sdk_seq() { run "seq/sdk/$1" env "${@:2}" "$SDK" seq "${URL[$1]}" "$SEQ_N"; }  # PROTOCOL [ENV...]
+raw_seq() { run "seq/raw/$1" env "${@:2}" "$RAW" seq "${URL[$1]}$ENDPOINT" "$SEQ_N"; }
 sdk_many() {  # sdk_many PROTOCOL IN_FLIGHT [ENV...]
   run "many/sdk/$1/$2" env "${@:3}" "$SDK" many "${URL[$1]}" "$MANY_N" "$2"
   if [[ $DIAG == 1 ]]; then
@@ -265,14 +266,14 @@ sdk_many() {  # sdk_many PROTOCOL IN_FLIGHT [ENV...]
   fi
 }
 raw_many() { run "many/raw/$1/$2" env "${@:3}" "$RAW" multi "${URL[$1]}$ENDPOINT" "$MANY_N" "$2"; }
-node_seq() { run "seq/node/h2" node_bench seq "$SEQ_N"; }
+node_seq() { run "seq/node" node_bench seq "$SEQ_N"; }
 node_many() {
   if [[ -z $NODE_MANY_N ]]; then  # fit the Node run in ~3 minutes (it beats its own seq rate)
-    NODE_MANY_N=$(awk -v n="$MANY_N" -v rps="${RPS[seq/node/h2]}" -v budget="$NODE_BUDGET_SECS" \
+    NODE_MANY_N=$(awk -v n="$MANY_N" -v rps="${RPS[seq/node]}" -v budget="$NODE_BUDGET_SECS" \
       'BEGIN { cap = int(rps * budget / 1000) * 1000; if (cap < 1000) cap = 1000;
                print (n < cap ? n : cap) }')
   fi
-  run "many/node/h2/16" node_bench many "$NODE_MANY_N" 16
+  run "many/node/16" node_bench many "$NODE_MANY_N" 16
 }
 in_turn() {  # in_turn SDK_FUNCTION RAW_FUNCTION BETWEEN ARGS...: BETWEEN (a function, or :) runs
   # between the two, next to the SDK's run in either order
@@ -285,9 +286,13 @@ in_turn() {  # in_turn SDK_FUNCTION RAW_FUNCTION BETWEEN ARGS...: BETWEEN (a fun
 
 for ((r = 1; r <= REPEAT; r++)); do
   log "round $r of $REPEAT: sequential"
-  for p in h2 h1 http; do
-    in_turn sdk_seq raw_seq "$([[ $p == h2 ]] && echo node_seq || echo :)" "$p"
-  done
+  # The SDK sends one at a time over HTTP/1.1 unless CurlOptions::http2_single: on :443 it runs
+  # both ways, against raw libcurl on the same protocol (BENCH_HTTP2_SINGLE for the SDK over
+  # HTTP/2, libcurl's default; BENCH_HTTP1 for raw libcurl over HTTP/1.1, the SDK's default and
+  # Node's protocol, whose run goes between these two).
+  in_turn sdk_seq raw_seq : h2 BENCH_HTTP2_SINGLE=1
+  in_turn sdk_seq raw_seq node_seq h1n BENCH_HTTP1=1
+  for p in h1 http; do in_turn sdk_seq raw_seq : "$p"; done
 
   log "round $r of $REPEAT: send_many / curl multi"
   node_ran=0
@@ -364,20 +369,23 @@ printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %7s | %8s | %8s |\n' measure
   "raw libcurl" "Node" "SDK/raw" "(pairs)" "SDK/Node" "(pairs)"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" \
   "-----------:" "------------:" "---------:" "--------:" "--------:" "---------:" "---------:"
-for p in h2 h1 http; do
+for p in h2 h1n h1 http; do
   row "send_message seq N=$SEQ_N" "${PROTO_NAME[$p]}" "seq/sdk/$p" "seq/raw/$p" \
-    "$([[ $p == h2 ]] && echo seq/node/h2)"
+    "$([[ $p == h1n ]] && echo seq/node)"
 done
 for p in $MANY_PROTOCOLS; do
   for c in $CONCURRENCIES; do
     row "send_many($c) N=$MANY_N" "${PROTO_NAME[$p]}" "many/sdk/$p/$c" "many/raw/$p/$c" \
-      "$([[ $p == h2 && $c == 16 ]] && echo many/node/h2/16)"
+      "$([[ $p == h2 && $c == 16 ]] && echo many/node/16)"
   done
 done
 if [[ -n ${RPS[many/sdk/h1n/16]:-} ]]; then
-  row "send_many(16) N=$MANY_N" "${PROTO_NAME[h1n]}" many/sdk/h1n/16 many/raw/h1n/16 many/node/h2/16
+  row "send_many(16) N=$MANY_N" "${PROTO_NAME[h1n]}" many/sdk/h1n/16 many/raw/h1n/16 many/node/16
 fi
 echo "  (pairs): the median, over the $REPEAT rounds, of the ratio of the two runs of one round"
+echo "  send_message seq over HTTP/2: the SDK with CurlOptions::http2_single = true; by default it"
+echo "  sends one at a time over HTTP/1.1 (the h1.1 :443 row). Each client's default on :443,"
+echo "  postal-cpp (HTTP/1.1) / raw libcurl (HTTP/2): $(ratio "${RPS[seq/sdk/h1n]:-}" "${RPS[seq/raw/h2]:-}") (pairs $(pairs seq/sdk/h1n seq/raw/h2))"
 if [[ $DIAG == 1 ]]; then
   echo
   echo "Diagnostics: the SDK's libcurl transport alone (Transport::send_all, pre-built requests)"
@@ -401,7 +409,7 @@ echo "SDK's CPU efficiency against raw libcurl:"
 printf '| %-26s | %-16s | %10s | %11s | %7s |\n' measurement protocol postal-cpp "raw libcurl" "raw/SDK"
 printf '|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" "-----------:" "------------:" "--------:"
 cpu() { [[ -n ${CPU[$1]:-} ]] && printf '%.1f' "${CPU[$1]}" || echo "-"; }
-for p in h2 h1 http; do
+for p in h2 h1n h1 http; do
   printf '| %-26s | %-16s | %10s | %11s | %7s |\n' "send_message seq N=$SEQ_N" "${PROTO_NAME[$p]}" \
     "$(cpu "seq/sdk/$p")" "$(cpu "seq/raw/$p")" "$(ratio "${CPU[seq/raw/$p]:-}" "${CPU[seq/sdk/$p]:-}")"
 done
@@ -418,12 +426,12 @@ if [[ -n ${CPU[many/sdk/h1n/16]:-} ]]; then
     "$(ratio "${CPU[many/raw/h1n/16]:-}" "${CPU[many/sdk/h1n/16]:-}")"
 fi
 echo
-if [[ ${NUSED[many/node/h2/16]:-} != "$MANY_N" ]]; then
-  echo "  Node with 16 in flight ran N=${NUSED[many/node/h2/16]:-?} (capped to fit ~${NODE_BUDGET_SECS} s), not $MANY_N."
+if [[ ${NUSED[many/node/16]:-} != "$MANY_N" ]]; then
+  echo "  Node with 16 in flight ran N=${NUSED[many/node/16]:-?} (capped to fit ~${NODE_BUDGET_SECS} s), not $MANY_N."
 fi
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-echo "  peak RSS, $RSS_SEQ_N sequential sends (h2): $(mib "${RSS[rss-seq/peak]}") MiB (before sending: $(mib "${RSS[rss-seq/before]}") MiB)"
-echo "  peak RSS, one send with a $ATTACH_MB MiB attachment (h2): $(mib "${RSS[rss-attach/peak]}") MiB (before sending, attachment resident: $(mib "${RSS[rss-attach/before]}") MiB; send added $(mib $((RSS[rss-attach/peak] - RSS[rss-attach/before]))) MiB)"
+echo "  peak RSS, $RSS_SEQ_N sequential sends (:443, HTTP/1.1): $(mib "${RSS[rss-seq/peak]}") MiB (before sending: $(mib "${RSS[rss-seq/before]}") MiB)"
+echo "  peak RSS, one send with a $ATTACH_MB MiB attachment (:443, HTTP/1.1): $(mib "${RSS[rss-attach/peak]}") MiB (before sending, attachment resident: $(mib "${RSS[rss-attach/before]}") MiB; send added $(mib $((RSS[rss-attach/peak] - RSS[rss-attach/before]))) MiB)"
 
 echo
 echo "Targets:"
@@ -440,12 +448,12 @@ ceiling() {  # ceiling RAW_KEY NODE_KEY MIN
   echo "(raw libcurl / Node: ${r}x${note})"
 }
 echo "  (ratios: the median of the rounds' pairs; the ratio of the best runs is in the table)"
-for p in h2 h1 http; do
+for p in h2 h1n h1 http; do
   target "send_message seq, postal-cpp / raw libcurl, ${PROTO_NAME[$p]}" \
     "$(pairs "seq/sdk/$p" "seq/raw/$p")" 0.9
 done
-target "send_message seq, postal-cpp (h2) / Node client" \
-  "$(pairs "seq/sdk/h2" "seq/node/h2")" 2.5 "$(ceiling seq/raw/h2 seq/node/h2 2.5)"
+target "send_message seq (default: HTTP/1.1, Node's protocol) / Node" \
+  "$(pairs "seq/sdk/h1n" "seq/node")" 2.5 "$(ceiling seq/raw/h1n seq/node 2.5)"
 for p in $MANY_PROTOCOLS; do
   [[ " $CONCURRENCIES " == *" 16 "* ]] || break
   target "send_many(16) / raw curl multi(16), ${PROTO_NAME[$p]}" \
@@ -453,9 +461,9 @@ for p in $MANY_PROTOCOLS; do
 done
 if [[ " $CONCURRENCIES " == *" 16 "* ]]; then
   target "send_many(16) (h2) / Node client, 16 in flight" \
-    "$(pairs "many/sdk/h2/16" "many/node/h2/16")" 4 "$(ceiling many/raw/h2/16 many/node/h2/16 4)"
+    "$(pairs "many/sdk/h2/16" "many/node/16")" 4 "$(ceiling many/raw/h2/16 many/node/16 4)"
   target "send_many(16) (h1.1 :443, Node's protocol) / Node client" \
-    "$(pairs "many/sdk/h1n/16" "many/node/h2/16")" 4 "$(ceiling many/raw/h1n/16 many/node/h2/16 4)"
+    "$(pairs "many/sdk/h1n/16" "many/node/16")" 4 "$(ceiling many/raw/h1n/16 many/node/16 4)"
 fi
 limit_kib=$((ATTACH_MB * 4 * 1024))
 printf '  %-62s %6s MiB (<= %s MiB)  %s\n' "peak RSS with a $ATTACH_MB MiB attachment (<= 4x the attachment)" \

@@ -240,7 +240,7 @@ std::optional<Error> CurlExchange::check_request() const {
 // went cleanly (one request written, a response, nothing resent), and cleared whenever a request
 // starts. Such a handle gets only the options that differ between these requests; any other
 // handle is reset and set up in full.
-std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
+std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share, bool in_batch) {
   if (auto invalid = check_request()) return invalid;
   const HttpRequest& request = *request_;
   const CurlOptions& options = config_->options;
@@ -259,10 +259,9 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
   };
   if (configured) {
     // The handle still holds what the branch below sets (the same for every such request); the
-    // rest is set again further down. send_all sets PIPEWAIT after prepare; send wants none.
+    // rest is set again further down.
     // (A smaller receive buffer a batch set is gone: see ~InFlight in curl_transport.cpp.)
     check(curl_easy_setopt(handle, CURLOPT_PRIVATE, static_cast<void*>(nullptr)));
-    check(curl_easy_setopt(handle, CURLOPT_PIPEWAIT, 0L));
   } else {
     curl_easy_reset(handle);
     check(curl_easy_setopt(handle, CURLOPT_SHARE, share));
@@ -297,9 +296,6 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
     // Used only where the header list has no User-Agent: in a CONNECT to a proxy (set only then:
     // libcurl spends ~3k instructions per request on it even when the list has one).
     if (!config_->proxy_url.empty()) check(curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent));
-    if (!options.http2)
-      check(
-          curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1)));
     // libcurl rejects a too long Content-Length up front (not for HEAD: its Content-Length is
     // that of a body never sent); on_header and on_body count every byte that arrives.
     if (request.method != "HEAD")
@@ -309,7 +305,16 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share) {
     check(curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &CurlExchange::on_body));
   }
 
-  // Set for every request: what points into this exchange or its request.
+  // Set for every request: what differs between a batch's transfers and single exchanges (a
+  // handle serves both), and what points into this exchange or its request.
+  // A batch's transfer waits for a connection that may multiplex (HTTP/2) rather than open one
+  // per transfer. CURL_HTTP_VERSION_NONE: libcurl's default (HTTP/2 over TLS when offered, from
+  // 7.62; also where libcurl has no HTTP/2, which refuses CURL_HTTP_VERSION_2TLS).
+  const bool offer_http2 = in_batch ? options.http2 : options.http2_single;
+  check(curl_easy_setopt(handle, CURLOPT_PIPEWAIT, in_batch ? 1L : 0L));
+  check(curl_easy_setopt(
+      handle, CURLOPT_HTTP_VERSION,
+      static_cast<long>(offer_http2 ? CURL_HTTP_VERSION_NONE : CURL_HTTP_VERSION_1_1)));
   check(curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer_));
   check(curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, to_curl_ms(request.timeout)));
   check(curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str()));

@@ -90,9 +90,11 @@ class CurlExchange {
   /// Checks the request and the options, then resets `handle` (live connections and caches
   /// survive a reset) and sets every option for this request; a handle whose last request was
   /// of the same common kind (a POST with a body) and went cleanly keeps the options that do
-  /// not change and gets only the others. An Error (NotSent) when the request cannot be sent as
-  /// given.
-  std::optional<Error> prepare(CURL* handle, CURLSH* share);
+  /// not change and gets only the others. `in_batch`: the transfer runs on a multi handle with
+  /// others (send_all), so it waits for a connection it may share (PIPEWAIT) and offers HTTP/2
+  /// as CurlOptions::http2 says; a single exchange follows CurlOptions::http2_single. An Error
+  /// (NotSent) when the request cannot be sent as given.
+  std::optional<Error> prepare(CURL* handle, CURLSH* share, bool in_batch);
 
   /// Readies a handle for the idle pool once its exchange is gone: no option may point into a
   /// finished request. A handle prepare may reuse keeps its other options; any other is reset.

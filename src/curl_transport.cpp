@@ -271,7 +271,8 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
       if (!easy)
         return exchange.error(ErrorCode::Transport, SendState::NotSent,
                               "could not create a libcurl handle");
-      if (auto invalid = exchange.prepare(easy.get(), share_.get())) return std::move(*invalid);
+      if (auto invalid = exchange.prepare(easy.get(), share_.get(), false))
+        return std::move(*invalid);
       started = true;
       return exchange.finish(curl_easy_perform(easy.get()));
     } catch (...) {
@@ -541,9 +542,8 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
     if (!transfer.easy)
       return transfer.exchange.error(ErrorCode::Transport, SendState::NotSent,
                                      "could not create a libcurl handle");
-    if (auto invalid = transfer.exchange.prepare(transfer.easy.get(), share_.get())) return invalid;
-    // Wait for a connection that may multiplex (HTTP/2) rather than open one per transfer.
-    curl_easy_setopt(transfer.easy.get(), CURLOPT_PIPEWAIT, 1L);
+    if (auto invalid = transfer.exchange.prepare(transfer.easy.get(), share_.get(), true))
+      return invalid;
     // Refused while the handle holds a buffer (of the default size: see ~InFlight).
     if (receive_buffer > 0)
       transfer.small_buffer =

@@ -1,5 +1,6 @@
 // The curl transport against nginx over TLS (a self-signed certificate made with openssl):
-// HTTP/2 is used when offered, CurlOptions::http2 = false keeps to HTTP/1.1, and send_many over
+// batches use HTTP/2 when offered and single sends HTTP/1.1 (CurlOptions::http2 and
+// http2_single say otherwise), on the same pooled handles, and send_many over
 // HTTP/1.1 survives a server that closes connections every few requests (nginx's
 // keepalive_requests), which over HTTP/2 ends streams in flight with GOAWAY.
 // nginx and openssl come from scripts/install-deps.sh (nginx-light, openssl).
@@ -122,10 +123,11 @@ class Nginx {
   bool started_ = false;
 };
 
-postal::Client client_for(const Nginx& nginx, bool http2) {
+postal::Client client_for(const Nginx& nginx, bool http2, bool http2_single = false) {
   postal::CurlOptions curl;
   curl.ca_file = nginx.ca_file();
   curl.http2 = http2;
+  curl.http2_single = http2_single;
   postal::ClientOptions options{nginx.base_url(), "NginxTestKey0123456789"};
   options.transport = postal::make_curl_transport(curl);
   options.retry = postal::RetryOptions::none();
@@ -134,21 +136,42 @@ postal::Client client_for(const Nginx& nginx, bool http2) {
 
 }  // namespace
 
-TEST_CASE("nginx over TLS: HTTP/2 is used when offered, and http2 = false keeps to HTTP/1.1") {
+/// The protocol nginx spoke for each send of `results` ("" for a failed one).
+std::vector<std::string> protocols(const std::vector<postal::Result<postal::SendResult>>& results) {
+  std::vector<std::string> out;
+  for (const auto& r : results) out.push_back(r ? r->message_id.value_or("") : "");
+  return out;
+}
+
+TEST_CASE("nginx over TLS: batches use HTTP/2 when offered, single sends HTTP/1.1 by default") {
   Nginx nginx(100000);
   REQUIRE(nginx.started());
-  auto h2 = client_for(nginx, true).send_message(postal_test::numbered(1));
-  REQUIRE(h2.has_value());
-  CHECK(h2->message_id == "HTTP/2.0");
-  auto h1 = client_for(nginx, false).send_message(postal_test::numbered(2));
-  REQUIRE(h1.has_value());
-  CHECK(h1->message_id == "HTTP/1.1");
   postal::BatchOptions options;
   options.max_in_flight = 8;
-  for (const auto& r :
-       client_for(nginx, true).send_many(postal_test::numbered_batch(100), options)) {
-    REQUIRE(r.has_value());
-    CHECK(r->message_id == "HTTP/2.0");
+  const std::vector<std::string> h2_batch(100, "HTTP/2.0"), h1_batch(100, "HTTP/1.1");
+  // One client each time, so that its handles serve single sends and batches in turn (a handle
+  // keeps most options from one POST to the next, the HTTP version not among them).
+  auto single_then_batch = [&](const postal::Client& client, const char* single,
+                               const std::vector<std::string>& batch) {
+    for (std::size_t round = 0; round < 2; ++round) {
+      INFO("round " << round);
+      const auto one = client.send_message(postal_test::numbered(round));
+      REQUIRE(one.has_value());
+      CHECK(one->message_id == single);
+      CHECK(protocols(client.send_many(postal_test::numbered_batch(100), options)) == batch);
+    }
+  };
+  SECTION("the defaults: http2, not http2_single") {
+    single_then_batch(client_for(nginx, true), "HTTP/1.1", h2_batch);
+  }
+  SECTION("http2_single: single sends over HTTP/2 too") {
+    single_then_batch(client_for(nginx, true, true), "HTTP/2.0", h2_batch);
+  }
+  SECTION("http2 = false: HTTP/1.1 everywhere") {
+    single_then_batch(client_for(nginx, false), "HTTP/1.1", h1_batch);
+  }
+  SECTION("http2 = false, http2_single: only single sends over HTTP/2") {
+    single_then_batch(client_for(nginx, false, true), "HTTP/2.0", h1_batch);
   }
 }
 
@@ -195,10 +218,12 @@ TEST_CASE(
       CHECK(results[i]->body == bodies[i % 3]);
     }
   }
-  // And one at a time, on the handles the batches left in the pool.
+  // And one at a time, on the handles the batches left in the pool (over HTTP/1.1, on a
+  // connection of each handle's own; the handles' buffers are those the batches left).
   for (std::size_t i = 0; i < 8; ++i) {
     const auto single = transport->send(requests[i]);
     REQUIRE(single.has_value());
+    CHECK(single->headers.get("X-Protocol").value_or("") == "HTTP/1.1");
     CHECK(single->body == bodies[i % 3]);
   }
 }
