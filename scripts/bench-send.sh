@@ -41,9 +41,14 @@
 # that read each request body whole (as Postal does; echo_read_request_body) and answer HTTP 200
 # with Postal's success envelope (application/json),
 # runs every measurement in this one run, stops nginx and removes the directory on exit.
-# Beside the Node client at 16 in flight (HTTP/1.1 on :443, the only protocol it speaks), it also
-# runs send_many(16) and curl multi(16) on :443 over HTTP/1.1 ("h1n": BENCH_HTTP1=1, i.e.
-# CurlOptions::http2 = false), so that the SDK is compared with Node on the same protocol too.
+# The SDK sends one message at a time over HTTP/1.1 by default (CurlOptions::http2_single), and
+# batches over HTTP/2 where offered (CurlOptions::http2). Sequential sends on :443 run both ways,
+# each against raw libcurl on the same protocol: "h2", the SDK with BENCH_HTTP2_SINGLE=1 against
+# libcurl's default; "h1n", the SDK's default against raw libcurl with BENCH_HTTP1=1, and the
+# Node client (HTTP/1.1 on :443, the only protocol it speaks). Beside the Node client at 16 in
+# flight, it also runs send_many(16) and curl multi(16) on :443 over HTTP/1.1 ("h1n":
+# BENCH_HTTP1=1, i.e. CurlOptions::http2 = false), so that the SDK is compared with Node on the
+# same protocol there too.
 #
 # Every program checks every answer (exit status non-zero otherwise), so a failure stops the run.
 # Message: one recipient, from, subject, tag, one custom header, 1 KiB text + 3 KiB HTML body.
@@ -213,6 +218,22 @@ for p in h2 h1 http; do
   want=$([[ $p == h2 ]] && echo 2 || echo 1.1)
   [[ $line == *" http=$want "* ]] || die "${URL[$p]} did not answer over HTTP/$want: $line"
 done
+# ... and the SDK speaks on :443 what the rows say it does.
+sdk_speaks() {  # sdk_speaks VERSION [ENV...] -- SEND_BENCH_ARGS...
+  local want=$1 envs=() line
+  shift
+  while [[ $1 != -- ]]; do
+    envs+=("$1")
+    shift
+  done
+  shift
+  line=$(env "${envs[@]}" "$SDK" "$@" | grep '^RESULT ') || die "send_bench $* failed"
+  [[ $line == *" http=$want" ]] || die "send_bench $* (${envs[*]}) did not speak HTTP/$want: $line"
+}
+sdk_speaks 1.1 -- seq "${URL[h2]}" 1
+sdk_speaks 2 BENCH_HTTP2_SINGLE=1 -- seq "${URL[h2]}" 1
+sdk_speaks 2 -- many "${URL[h2]}" 16 4
+sdk_speaks 1.1 BENCH_HTTP1=1 -- many "${URL[h1n]}" 16 4
 
 if [[ ${1:-} == serve ]]; then
   echo "stand-in nginx (pid $(cat "$TMP/nginx.pid")); certificate: $CERT"
@@ -256,7 +277,8 @@ node_bench() { (cd "$NODE_DIR" && node bench.js "$@"); }
 started=$(date +%s)
 # The SDK and its raw libcurl counterpart run one after the other, the SDK first in odd rounds
 # and second in even ones (so that neither always follows the other). The Node client's runs go
-# between the two of the SDK's HTTP/2 pair, so that they too run next to the SDK's run.
+# between the two runs of a pair (sequential: the h1n pair; 16 in flight: the h2 pair, the h1n
+# pair right after), so that they too run next to the SDK's run.
 sdk_seq() { run "seq/sdk/$1" env "${@:2}" "$SDK" seq "${URL[$1]}" "$SEQ_N"; }  # PROTOCOL [ENV...]
 raw_seq() { run "seq/raw/$1" env "${@:2}" "$RAW" seq "${URL[$1]}$ENDPOINT" "$SEQ_N"; }
 sdk_many() {  # sdk_many PROTOCOL IN_FLIGHT [ENV...]
@@ -369,8 +391,10 @@ printf '| %-26s | %-16s | %10s | %11s | %8s | %7s | %7s | %8s | %8s |\n' measure
   "raw libcurl" "Node" "SDK/raw" "(pairs)" "SDK/Node" "(pairs)"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" \
   "-----------:" "------------:" "---------:" "--------:" "--------:" "---------:" "---------:"
+# The SDK's sequential HTTP/2 run is not its default: its rows are marked with a '*'.
+seq_proto() { [[ $1 == h2 ]] && echo "${PROTO_NAME[$1]} *" || echo "${PROTO_NAME[$1]}"; }
 for p in h2 h1n h1 http; do
-  row "send_message seq N=$SEQ_N" "${PROTO_NAME[$p]}" "seq/sdk/$p" "seq/raw/$p" \
+  row "send_message seq N=$SEQ_N" "$(seq_proto "$p")" "seq/sdk/$p" "seq/raw/$p" \
     "$([[ $p == h1n ]] && echo seq/node)"
 done
 for p in $MANY_PROTOCOLS; do
@@ -383,8 +407,8 @@ if [[ -n ${RPS[many/sdk/h1n/16]:-} ]]; then
   row "send_many(16) N=$MANY_N" "${PROTO_NAME[h1n]}" many/sdk/h1n/16 many/raw/h1n/16 many/node/16
 fi
 echo "  (pairs): the median, over the $REPEAT rounds, of the ratio of the two runs of one round"
-echo "  send_message seq over HTTP/2: the SDK with CurlOptions::http2_single = true; by default it"
-echo "  sends one at a time over HTTP/1.1 (the h1.1 :443 row). Each client's default on :443,"
+echo "  *: the SDK with CurlOptions::http2_single = true; by default it sends one message at a"
+echo "  time over HTTP/1.1 (the h1.1 :443 row). Each client's default on :443,"
 echo "  postal-cpp (HTTP/1.1) / raw libcurl (HTTP/2): $(ratio "${RPS[seq/sdk/h1n]:-}" "${RPS[seq/raw/h2]:-}") (pairs $(pairs seq/sdk/h1n seq/raw/h2))"
 if [[ $DIAG == 1 ]]; then
   echo
@@ -410,7 +434,7 @@ printf '| %-26s | %-16s | %10s | %11s | %7s |\n' measurement protocol postal-cpp
 printf '|%s|%s|%s|%s|%s|\n' "----------------------------" "------------------" "-----------:" "------------:" "--------:"
 cpu() { [[ -n ${CPU[$1]:-} ]] && printf '%.1f' "${CPU[$1]}" || echo "-"; }
 for p in h2 h1n h1 http; do
-  printf '| %-26s | %-16s | %10s | %11s | %7s |\n' "send_message seq N=$SEQ_N" "${PROTO_NAME[$p]}" \
+  printf '| %-26s | %-16s | %10s | %11s | %7s |\n' "send_message seq N=$SEQ_N" "$(seq_proto "$p")" \
     "$(cpu "seq/sdk/$p")" "$(cpu "seq/raw/$p")" "$(ratio "${CPU[seq/raw/$p]:-}" "${CPU[seq/sdk/$p]:-}")"
 done
 for p in $MANY_PROTOCOLS; do
@@ -449,7 +473,7 @@ ceiling() {  # ceiling RAW_KEY NODE_KEY MIN
 }
 echo "  (ratios: the median of the rounds' pairs; the ratio of the best runs is in the table)"
 for p in h2 h1n h1 http; do
-  target "send_message seq, postal-cpp / raw libcurl, ${PROTO_NAME[$p]}" \
+  target "send_message seq, postal-cpp / raw libcurl, $(seq_proto "$p")" \
     "$(pairs "seq/sdk/$p" "seq/raw/$p")" 0.9
 done
 target "send_message seq (default: HTTP/1.1, Node's protocol) / Node" \

@@ -144,7 +144,18 @@ std::shared_ptr<const HeaderList> HeaderListCache::get(const Headers& fields) {
   return built;
 }
 
-CurlConfig::CurlConfig(CurlOptions given) : options(std::move(given)) {
+namespace {
+long version_offering_http2() noexcept {
+#if LIBCURL_VERSION_NUM >= 0x072f00
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  if (info != nullptr && (info->features & CURL_VERSION_HTTP2) != 0) return CURL_HTTP_VERSION_2TLS;
+#endif
+  return CURL_HTTP_VERSION_1_1;
+}
+}  // namespace
+
+CurlConfig::CurlConfig(CurlOptions given)
+    : options(std::move(given)), http2_version(version_offering_http2()) {
   const std::string& proxy = options.proxy;
   // "[scheme://][user[:password]@]host[:port]". The last '@' ends the user info, so that a
   // password holding an unescaped '/', '#' or '@' is still split off whole.
@@ -308,13 +319,12 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share, bool in_
   // Set for every request: what differs between a batch's transfers and single exchanges (a
   // handle serves both), and what points into this exchange or its request.
   // A batch's transfer waits for a connection that may multiplex (HTTP/2) rather than open one
-  // per transfer. CURL_HTTP_VERSION_NONE: libcurl's default (HTTP/2 over TLS when offered, from
-  // 7.62; also where libcurl has no HTTP/2, which refuses CURL_HTTP_VERSION_2TLS).
+  // per transfer.
   const bool offer_http2 = in_batch ? options.http2 : options.http2_single;
   check(curl_easy_setopt(handle, CURLOPT_PIPEWAIT, in_batch ? 1L : 0L));
   check(curl_easy_setopt(
       handle, CURLOPT_HTTP_VERSION,
-      static_cast<long>(offer_http2 ? CURL_HTTP_VERSION_NONE : CURL_HTTP_VERSION_1_1)));
+      offer_http2 ? config_->http2_version : static_cast<long>(CURL_HTTP_VERSION_1_1)));
   check(curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer_));
   check(curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, to_curl_ms(request.timeout)));
   check(curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str()));

@@ -51,7 +51,11 @@ const char* describe_current_exception() noexcept {
 }
 
 // TLS sessions and DNS answers shared by every handle of one transport, guarded by one mutex
-// per kind of data, as libcurl-share(3) asks for handles used from many threads.
+// per kind of data, as libcurl-share(3) asks for handles used from many threads. Connections are
+// not shared (no CURL_LOCK_DATA_CONNECT), on purpose: a single exchange uses only its handle's
+// own connections and a batch only its multi handle's, so an HTTP/1.1 single exchange never
+// meets a batch's HTTP/2 connection (libcurl 8.x may put a transfer that asks for HTTP/1.1 on
+// an HTTP/2 connection it finds in a shared cache; see CurlExchange::prepare).
 class CurlShare {
  public:
   CurlShare() : share_(curl_share_init()) {

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,7 +90,8 @@ class Nginx {
         << "      return 200 '{\"status\":\"success\",\"time\":0.01,\"flags\":{},\"data\":"
            "{\"message_id\":\"$server_protocol\",\"messages\":{}}}';\n    }\n"
         << "    location /files/ {\n      alias " << files_dir()
-        << "/;\n      add_header X-Protocol $server_protocol always;\n    }\n  }\n}\n";
+        << "/;\n      add_header X-Protocol $server_protocol always;\n"
+        << "      add_header X-Connection $connection always;\n    }\n  }\n}\n";
     const std::string start = "nginx -p " + dir_ + " -c " + dir_ + "/nginx.conf";
     if (std::system(start.c_str()) != 0) return;
     for (int i = 0; i < 200 && !accepts(port_); ++i) std::this_thread::sleep_for(25ms);
@@ -134,14 +136,14 @@ postal::Client client_for(const Nginx& nginx, bool http2, bool http2_single = fa
   return postal::Client(options);
 }
 
-}  // namespace
-
 /// The protocol nginx spoke for each send of `results` ("" for a failed one).
 std::vector<std::string> protocols(const std::vector<postal::Result<postal::SendResult>>& results) {
   std::vector<std::string> out;
   for (const auto& r : results) out.push_back(r ? r->message_id.value_or("") : "");
   return out;
 }
+
+}  // namespace
 
 TEST_CASE("nginx over TLS: batches use HTTP/2 when offered, single sends HTTP/1.1 by default") {
   Nginx nginx(100000);
@@ -161,17 +163,44 @@ TEST_CASE("nginx over TLS: batches use HTTP/2 when offered, single sends HTTP/1.
       CHECK(protocols(client.send_many(postal_test::numbered_batch(100), options)) == batch);
     }
   };
-  SECTION("the defaults: http2, not http2_single") {
-    single_then_batch(client_for(nginx, true), "HTTP/1.1", h2_batch);
+  INFO("the defaults: http2, not http2_single");
+  single_then_batch(client_for(nginx, true), "HTTP/1.1", h2_batch);
+  INFO("http2_single: single sends over HTTP/2 too");
+  single_then_batch(client_for(nginx, true, true), "HTTP/2.0", h2_batch);
+  INFO("http2 = false: HTTP/1.1 everywhere");
+  single_then_batch(client_for(nginx, false), "HTTP/1.1", h1_batch);
+  INFO("http2 = false, http2_single: only single sends over HTTP/2");
+  single_then_batch(client_for(nginx, false, true), "HTTP/2.0", h1_batch);
+}
+
+TEST_CASE("nginx over TLS: a batch's transfers share one HTTP/2 connection (PIPEWAIT)") {
+  Nginx nginx(100000);
+  REQUIRE(nginx.started());
+  nginx.add_file("a.txt", "a");
+  std::vector<postal::HttpRequest> requests(100);
+  for (auto& request : requests) {
+    request.method = "GET";
+    request.url = nginx.base_url() + "/files/a.txt";
+    request.timeout = 20s;
   }
-  SECTION("http2_single: single sends over HTTP/2 too") {
-    single_then_batch(client_for(nginx, true, true), "HTTP/2.0", h2_batch);
-  }
-  SECTION("http2 = false: HTTP/1.1 everywhere") {
-    single_then_batch(client_for(nginx, false), "HTTP/1.1", h1_batch);
-  }
-  SECTION("http2 = false, http2_single: only single sends over HTTP/2") {
-    single_then_batch(client_for(nginx, false, true), "HTTP/2.0", h1_batch);
+  for (const bool http2 : {true, false}) {
+    INFO("http2 = " << http2);
+    postal::CurlOptions curl;
+    curl.ca_file = nginx.ca_file();
+    curl.http2 = http2;
+    // nginx numbers its connections ($connection): the batch's transfers name the ones they used.
+    std::set<std::string> connections;
+    for (const auto& r : postal::make_curl_transport(curl)->send_all(requests, 8)) {
+      REQUIRE(r.has_value());
+      CHECK(r->headers.get("X-Protocol").value_or("") == (http2 ? "HTTP/2.0" : "HTTP/1.1"));
+      connections.insert(r->headers.get("X-Connection").value_or(""));
+    }
+    if (http2) {
+      CHECK(connections.size() == 1);  // without PIPEWAIT, the first 8 open 8 connections
+    } else {
+      CHECK(connections.size() > 1);
+      CHECK(connections.size() <= 8);
+    }
   }
 }
 
@@ -194,10 +223,6 @@ TEST_CASE(
     nginx.add_file(std::to_string(i) + ".txt", body);
     bodies.push_back(body);
   }
-  postal::CurlOptions curl;
-  curl.ca_file = nginx.ca_file();
-  curl.max_idle_connections = 64;
-  auto transport = postal::make_curl_transport(curl);
   std::vector<postal::HttpRequest> requests;
   for (std::size_t i = 0; i < 256; ++i) {
     postal::HttpRequest request;
@@ -206,25 +231,34 @@ TEST_CASE(
     request.timeout = 20s;
     requests.push_back(request);
   }
-  for (std::size_t width : {std::size_t{64}, std::size_t{16}, std::size_t{64}}) {
-    INFO("width " << width);
-    const auto results = transport->send_all(requests, width);
-    REQUIRE(results.size() == requests.size());
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      INFO("request " << i << ": " << (results[i] ? "" : results[i].error().describe()));
-      REQUIRE(results[i].has_value());
-      CHECK(results[i]->status == 200);
-      CHECK(results[i]->headers.get("X-Protocol").value_or("") == "HTTP/2.0");
-      CHECK(results[i]->body == bodies[i % 3]);
+  for (const bool http2_single : {false, true}) {
+    INFO("http2_single = " << http2_single);
+    postal::CurlOptions curl;
+    curl.ca_file = nginx.ca_file();
+    curl.max_idle_connections = 64;
+    curl.http2_single = http2_single;
+    auto transport = postal::make_curl_transport(curl);
+    for (std::size_t width : {std::size_t{64}, std::size_t{16}, std::size_t{64}}) {
+      INFO("width " << width);
+      const auto results = transport->send_all(requests, width);
+      REQUIRE(results.size() == requests.size());
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        INFO("request " << i << ": " << (results[i] ? "" : results[i].error().describe()));
+        REQUIRE(results[i].has_value());
+        CHECK(results[i]->status == 200);
+        CHECK(results[i]->headers.get("X-Protocol").value_or("") == "HTTP/2.0");
+        CHECK(results[i]->body == bodies[i % 3]);
+      }
     }
-  }
-  // And one at a time, on the handles the batches left in the pool (over HTTP/1.1, on a
-  // connection of each handle's own; the handles' buffers are those the batches left).
-  for (std::size_t i = 0; i < 8; ++i) {
-    const auto single = transport->send(requests[i]);
-    REQUIRE(single.has_value());
-    CHECK(single->headers.get("X-Protocol").value_or("") == "HTTP/1.1");
-    CHECK(single->body == bodies[i % 3]);
+    // And one at a time, on the handles the batches left in the pool (with the buffers the
+    // batches left them; on a connection of each handle's own, over either protocol).
+    for (std::size_t i = 0; i < 8; ++i) {
+      const auto single = transport->send(requests[i]);
+      REQUIRE(single.has_value());
+      CHECK(single->headers.get("X-Protocol").value_or("") ==
+            (http2_single ? "HTTP/2.0" : "HTTP/1.1"));
+      CHECK(single->body == bodies[i % 3]);
+    }
   }
 }
 
