@@ -212,28 +212,30 @@ declare -A PROTO_NAME=([h2]="HTTPS h2 :443" [h1]="HTTPS h1.1 :8443" [http]="HTTP
 ENDPOINT="/api/v1/send/message"
 export BENCH_CA_FILE="$CERT" NODE_EXTRA_CA_CERTS="$CERT"
 
-# Sanity: every listener answers, with the protocol it should.
-for p in h2 h1 http; do
-  line=$("$RAW" seq "${URL[$p]}$ENDPOINT" 1) || die "no answer from ${URL[$p]}"
-  want=$([[ $p == h2 ]] && echo 2 || echo 1.1)
-  [[ $line == *" http=$want "* ]] || die "${URL[$p]} did not answer over HTTP/$want: $line"
-done
-# ... and the SDK speaks on :443 what the rows say it does.
-sdk_speaks() {  # sdk_speaks VERSION [ENV...] -- SEND_BENCH_ARGS...
-  local want=$1 envs=() line
-  shift
+# Sanity: every listener answers, and each program speaks the protocol its rows name.
+speaks() {  # speaks VERSION PROGRAM [ENV...] -- ARGS...: dies unless PROGRAM's RESULT says http=VERSION
+  local want=$1 program=$2 envs=() line
+  shift 2
   while [[ $1 != -- ]]; do
     envs+=("$1")
     shift
   done
   shift
-  line=$(env "${envs[@]}" "$SDK" "$@" | grep '^RESULT ') || die "send_bench $* failed"
-  [[ $line == *" http=$want" ]] || die "send_bench $* (${envs[*]}) did not speak HTTP/$want: $line"
+  line=$(env ${envs[@]+"${envs[@]}"} "$program" "$@" | grep '^RESULT ') ||
+    die "$(basename "$program") $* failed (no answer?)"
+  [[ "$line " == *" http=$want "* ]] ||
+    die "$(basename "$program") $* (${envs[*]-}) did not speak HTTP/$want: $line"
 }
-sdk_speaks 1.1 -- seq "${URL[h2]}" 1
-sdk_speaks 2 BENCH_HTTP2_SINGLE=1 -- seq "${URL[h2]}" 1
-sdk_speaks 2 -- many "${URL[h2]}" 16 4
-sdk_speaks 1.1 BENCH_HTTP1=1 -- many "${URL[h1n]}" 16 4
+for p in h2 h1 http; do
+  speaks "$([[ $p == h2 ]] && echo 2 || echo 1.1)" "$RAW" -- seq "${URL[$p]}$ENDPOINT" 1
+done
+speaks 2 "$RAW" -- multi "${URL[h2]}$ENDPOINT" 16 4
+speaks 1.1 "$RAW" BENCH_HTTP1=1 -- seq "${URL[h1n]}$ENDPOINT" 1
+speaks 1.1 "$RAW" BENCH_HTTP1=1 -- multi "${URL[h1n]}$ENDPOINT" 16 4
+speaks 1.1 "$SDK" -- seq "${URL[h2]}" 1
+speaks 2 "$SDK" BENCH_HTTP2_SINGLE=1 -- seq "${URL[h2]}" 1
+speaks 2 "$SDK" -- many "${URL[h2]}" 16 4
+speaks 1.1 "$SDK" BENCH_HTTP1=1 -- many "${URL[h1n]}" 16 4
 
 if [[ ${1:-} == serve ]]; then
   echo "stand-in nginx (pid $(cat "$TMP/nginx.pid")); certificate: $CERT"
@@ -353,7 +355,8 @@ stop_nginx
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 # pairs KEY_A KEY_B: the median, over the rounds, of KEY_A's figure over KEY_B's in the same round
 # (the two ran one after the other, so a slow spell of the machine touches both alike; only the
-# SDK's HTTP/1.1 run on :443 is two or three runs away from the Node run it is compared with).
+# SDK's send_many(16) over HTTP/1.1 on :443 is two or three runs away from the Node run it is
+# compared with).
 pairs() {
   awk -v a="${ALL[$1]:-}" -v b="${ALL[$2]:-}" 'BEGIN {
     n = split(a, x, " "); m = split(b, y, " "); if (m < n) n = m; k = 0

@@ -145,12 +145,20 @@ std::shared_ptr<const HeaderList> HeaderListCache::get(const Headers& fields) {
 }
 
 namespace {
+// Worked out once per process: curl_version_info rewrites a static struct on every call, so
+// transports made on several threads at once must not each call it.
 long version_offering_http2() noexcept {
+  static const long version = [] {
 #if LIBCURL_VERSION_NUM >= 0x072f00
-  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
-  if (info != nullptr && (info->features & CURL_VERSION_HTTP2) != 0) return CURL_HTTP_VERSION_2TLS;
+    // From 7.62, where 2TLS is libcurl's own default; older HTTP/2 support is left alone.
+    const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+    if (info != nullptr && info->version_num >= 0x073e00 &&
+        (info->features & CURL_VERSION_HTTP2) != 0)
+      return static_cast<long>(CURL_HTTP_VERSION_2TLS);
 #endif
-  return CURL_HTTP_VERSION_1_1;
+    return static_cast<long>(CURL_HTTP_VERSION_1_1);
+  }();
+  return version;
 }
 }  // namespace
 

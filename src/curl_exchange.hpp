@@ -75,8 +75,8 @@ struct CurlConfig {
   std::string proxy_password;      ///< URL-decoded
   bool proxy_credentials = false;  ///< the proxy URL held "user[:password]@"
   /// The CURLOPT_HTTP_VERSION that offers HTTP/2: CURL_HTTP_VERSION_2TLS (HTTP/2 over TLS,
-  /// HTTP/1.1 on http://, libcurl's default from 7.62) where this libcurl speaks HTTP/2 (7.47
-  /// on), CURL_HTTP_VERSION_1_1 elsewhere.
+  /// HTTP/1.1 on http://; libcurl's own default from 7.62) where the libcurl in use is 7.62 or
+  /// later and built with HTTP/2, CURL_HTTP_VERSION_1_1 elsewhere.
   long http2_version = 0;
   std::vector<std::string> secrets;  ///< never in a message: the proxy string and its password
   mutable HeaderListCache header_lists;

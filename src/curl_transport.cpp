@@ -259,8 +259,8 @@ long batch_receive_buffer(std::size_t in_flight) {
 class CurlTransport final : public Transport, public detail::FeedTransport {
  public:
   explicit CurlTransport(CurlOptions options)
-      : config_(std::move(options)),
-        init_result_(global_init()),
+      : init_result_(global_init()),  // before config_, which asks libcurl for its version
+        config_(std::move(options)),
         easy_pool_(config_.options.max_idle_connections),
         multi_pool_(std::min(kMaxIdleMultiHandles, config_.options.max_idle_connections)) {}
 
@@ -581,8 +581,8 @@ class CurlTransport final : public Transport, public detail::FeedTransport {
         std::string("libcurl initialisation failed: ") + curl_easy_strerror(init_result_));
   }
 
-  const detail::CurlConfig config_;
   CURLcode init_result_;
+  const detail::CurlConfig config_;
   CurlShare share_;  // outlives both pools: handles detach from it when they are destroyed
   IdlePool<EasyHandles> easy_pool_;
   IdlePool<MultiHandles> multi_pool_;

@@ -178,9 +178,9 @@ struct CurlOptions {
   /// with ErrorCode::ResponseTooLarge, MaybeSent (never retried), instead of filling memory.
   /// Must be positive.
   std::size_t max_response_bytes = std::size_t{64} << 20;
-  /// Offer HTTP/2 on https:// URLs (ALPN; used when the server accepts it, and where libcurl
-  /// speaks it: 7.47 on, built with nghttp2) to batches: send_all, hence send_many, whose
-  /// transfers then share one connection as HTTP/2 streams. A batch one transfer wide
+  /// Offer HTTP/2 on https:// URLs (ALPN; used when the server accepts it, and where the SDK
+  /// offers it: libcurl 7.62 or later built with HTTP/2) to batches: send_all, hence send_many,
+  /// whose transfers then share one connection as HTTP/2 streams. A batch one transfer wide
   /// (max_in_flight 1) goes the same way. false: HTTP/1.1 only, over parallel connections. A
   /// server that ends HTTP/2 connections with GOAWAY while streams are in flight (nginx after
   /// `keepalive_requests`) makes the refused sends of send_many fail MaybeSent; HTTP/1.1 closes
