@@ -55,7 +55,8 @@ const char* describe_current_exception() noexcept {
 // not shared (no CURL_LOCK_DATA_CONNECT), on purpose: a single exchange uses only its handle's
 // own connections and a batch only its multi handle's, so an HTTP/1.1 single exchange never
 // meets a batch's HTTP/2 connection (libcurl 8.x may put a transfer that asks for HTTP/1.1 on
-// an HTTP/2 connection it finds in a shared cache; see CurlExchange::prepare).
+// an HTTP/2 connection it finds in a shared cache; CurlExchange::prepare sets each transfer's
+// HTTP version).
 class CurlShare {
  public:
   CurlShare() : share_(curl_share_init()) {

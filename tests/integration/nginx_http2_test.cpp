@@ -118,6 +118,14 @@ class Nginx {
     std::filesystem::permissions(path, std::filesystem::perms::others_read,
                                  std::filesystem::perm_options::add);
   }
+  /// A GET of /files/`name`.
+  postal::HttpRequest get_file(const std::string& name) const {
+    postal::HttpRequest request;
+    request.method = "GET";
+    request.url = base_url() + "/files/" + name;
+    request.timeout = 20s;
+    return request;
+  }
 
  private:
   std::string dir_;
@@ -125,13 +133,18 @@ class Nginx {
   bool started_ = false;
 };
 
-postal::Client client_for(const Nginx& nginx, bool http2, bool http2_single = false) {
+/// The curl transport's options for `nginx`: its certificate trusted, HTTP/2 offered as asked.
+postal::CurlOptions curl_options(const Nginx& nginx, bool http2, bool http2_single = false) {
   postal::CurlOptions curl;
   curl.ca_file = nginx.ca_file();
   curl.http2 = http2;
   curl.http2_single = http2_single;
+  return curl;
+}
+
+postal::Client client_for(const Nginx& nginx, bool http2, bool http2_single = false) {
   postal::ClientOptions options{nginx.base_url(), "NginxTestKey0123456789"};
-  options.transport = postal::make_curl_transport(curl);
+  options.transport = postal::make_curl_transport(curl_options(nginx, http2, http2_single));
   options.retry = postal::RetryOptions::none();
   return postal::Client(options);
 }
@@ -184,20 +197,13 @@ TEST_CASE("nginx over TLS: a batch's transfers share one HTTP/2 connection (PIPE
   Nginx nginx(100000);
   REQUIRE(nginx.started());
   nginx.add_file("a.txt", "a");
-  std::vector<postal::HttpRequest> requests(100);
-  for (auto& request : requests) {
-    request.method = "GET";
-    request.url = nginx.base_url() + "/files/a.txt";
-    request.timeout = 20s;
-  }
+  const std::vector<postal::HttpRequest> requests(100, nginx.get_file("a.txt"));
   for (const bool http2 : {true, false}) {
     INFO("http2 = " << http2);
-    postal::CurlOptions curl;
-    curl.ca_file = nginx.ca_file();
-    curl.http2 = http2;
     // nginx numbers its connections ($connection): the batch's transfers name the ones they used.
     std::set<std::string> connections;
-    for (const auto& r : postal::make_curl_transport(curl)->send_all(requests, 8)) {
+    auto transport = postal::make_curl_transport(curl_options(nginx, http2));
+    for (const auto& r : transport->send_all(requests, 8)) {
       REQUIRE(r.has_value());
       CHECK(r->headers.get("X-Protocol").value_or("") == (http2 ? "HTTP/2.0" : "HTTP/1.1"));
       const auto connection = r->headers.get("X-Connection").value_or("");
@@ -233,19 +239,12 @@ TEST_CASE(
     bodies.push_back(body);
   }
   std::vector<postal::HttpRequest> requests;
-  for (std::size_t i = 0; i < 256; ++i) {
-    postal::HttpRequest request;
-    request.method = "GET";
-    request.url = nginx.base_url() + "/files/" + std::to_string(i % 3) + ".txt";
-    request.timeout = 20s;
-    requests.push_back(request);
-  }
+  for (std::size_t i = 0; i < 256; ++i)
+    requests.push_back(nginx.get_file(std::to_string(i % 3) + ".txt"));
   for (const bool http2_single : {false, true}) {
     INFO("http2_single = " << http2_single);
-    postal::CurlOptions curl;
-    curl.ca_file = nginx.ca_file();
+    postal::CurlOptions curl = curl_options(nginx, true, http2_single);
     curl.max_idle_connections = 64;
-    curl.http2_single = http2_single;
     auto transport = postal::make_curl_transport(curl);
     for (std::size_t width : {std::size_t{64}, std::size_t{16}, std::size_t{64}}) {
       INFO("width " << width);
