@@ -133,11 +133,13 @@ bool HeaderList::made_for(const Headers& fields) const noexcept {
   return std::equal(fields_.begin(), fields_.end(), fields.begin(), fields.end());
 }
 
-std::shared_ptr<const HeaderList> HeaderListCache::get(const Headers& fields) {
-  {
-    std::lock_guard<std::mutex> guard(mutex_);
-    if (last_ && last_->made_for(fields)) return last_;
-  }
+std::shared_ptr<const HeaderList> HeaderListCache::find(const Headers& fields) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (last_ && last_->made_for(fields)) return last_;
+  return nullptr;
+}
+
+std::shared_ptr<const HeaderList> HeaderListCache::make(const Headers& fields) {
   auto built = std::make_shared<const HeaderList>(fields);  // outside the lock
   std::lock_guard<std::mutex> guard(mutex_);
   last_ = built;
@@ -226,7 +228,7 @@ Error CurlExchange::error(ErrorCode code, SendState state, const std::string& wh
   return out;
 }
 
-std::optional<Error> CurlExchange::check_request() const {
+std::optional<Error> CurlExchange::check_request(bool check_headers) const {
   const HttpRequest& request = *request_;
   const CurlOptions& options = config_->options;
   auto invalid = [this](const std::string& what) {
@@ -234,11 +236,13 @@ std::optional<Error> CurlExchange::check_request() const {
   };
   if (!is_token(request.method)) return invalid("invalid HTTP method");
   if (has_line_break(request.url)) return invalid("line break in the URL");
-  for (const auto& field : request.headers) {
-    // The name is not secret; the value may be (the API key), so it is never quoted.
-    if (!is_token(field.first)) return invalid("invalid header name");
-    if (has_line_break(field.second))
-      return invalid("line break in the value of header " + printable(field.first, 100));
+  if (check_headers) {
+    for (const auto& field : request.headers) {
+      // The name is not secret; the value may be (the API key), so it is never quoted.
+      if (!is_token(field.first)) return invalid("invalid header name");
+      if (has_line_break(field.second))
+        return invalid("line break in the value of header " + printable(field.first, 100));
+    }
   }
   // libcurl reads 0 as "no deadline": a request that could hang forever is refused instead.
   if (request.timeout.count() <= 0)
@@ -260,17 +264,22 @@ std::optional<Error> CurlExchange::check_request() const {
 // starts. Such a handle gets only the options that differ between these requests; any other
 // handle is reset and set up in full.
 std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share, bool in_batch) {
-  if (auto invalid = check_request()) return invalid;
   const HttpRequest& request = *request_;
+  // A header list is only ever built for fields that passed check_request: when the last one
+  // was built for these fields, they need no checking again.
+  auto cached = config_->header_lists.find(request.headers);
+  if (auto invalid = check_request(cached == nullptr)) return invalid;
   const CurlOptions& options = config_->options;
 
   handle_ = handle;
   error_buffer_[0] = '\0';
   const bool has_body = !request.body.empty();
-  reusable_request_ = POSTAL_CURL_HAS_PREREQ && request.method == "POST" && has_body;
+  const bool is_post = request.method == "POST";
+  const bool is_head = !is_post && request.method == "HEAD";
+  reusable_request_ = POSTAL_CURL_HAS_PREREQ && is_post && has_body;
   const bool configured = reusable_request_ && handle_mark(handle) == config_;
 
-  header_list_ = config_->header_lists.get(request.headers);
+  header_list_ = cached ? std::move(cached) : config_->header_lists.make(request.headers);
 
   CURLcode rc = CURLE_OK;
   auto check = [&rc](CURLcode code) {
@@ -317,7 +326,7 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share, bool in_
     if (!config_->proxy_url.empty()) check(curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent));
     // libcurl rejects a too long Content-Length up front (not for HEAD: its Content-Length is
     // that of a body never sent); on_header and on_body count every byte that arrives.
-    if (request.method != "HEAD")
+    if (!is_head)
       check(curl_easy_setopt(handle, CURLOPT_MAXFILESIZE_LARGE,
                              to_curl_off(options.max_response_bytes)));
     check(curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &CurlExchange::on_header));
@@ -340,14 +349,13 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share, bool in_
   check(curl_easy_setopt(handle, CURLOPT_HEADERDATA, static_cast<void*>(this)));
   check(curl_easy_setopt(handle, CURLOPT_WRITEDATA, static_cast<void*>(this)));
 
-  if (request.method == "GET" && !has_body) {
+  if (!is_post && !has_body && request.method == "GET") {
     check(curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L));
-  } else if (request.method == "HEAD" && !has_body) {
+  } else if (is_head && !has_body) {
     check(curl_easy_setopt(handle, CURLOPT_NOBODY, 1L));
   } else {
-    if (request.method != "POST")
-      check(curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str()));
-    if (request.method == "POST" || has_body) {
+    if (!is_post) check(curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str()));
+    if (is_post || has_body) {
       // When a reused connection dies after the request was written, libcurl sends the request
       // again on a new connection on its own (the server may act twice). That must not happen.
       // The known size gives a Content-Length (not chunked).

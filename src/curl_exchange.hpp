@@ -56,7 +56,10 @@ class HeaderList {
 /// requests mostly share theirs: the API key and the content type) instead of building it again.
 class HeaderListCache {
  public:
-  std::shared_ptr<const HeaderList> get(const Headers& fields);  ///< throws std::bad_alloc
+  /// The last list built, when it was built for exactly `fields`; nullptr otherwise.
+  std::shared_ptr<const HeaderList> find(const Headers& fields);
+  /// A new list for `fields`, which becomes the last one. Throws std::bad_alloc.
+  std::shared_ptr<const HeaderList> make(const Headers& fields);
 
  private:
   std::mutex mutex_;
@@ -122,7 +125,9 @@ class CurlExchange {
   static int on_prereq(void* self, char* remote_ip, char* local_ip, int remote_port,
                        int local_port);
 #endif
-  std::optional<Error> check_request() const;
+  /// NotSent for a request libcurl must not be given; `check_headers`: its header fields too
+  /// (not needed when a header list built for the same fields was found in the cache).
+  std::optional<Error> check_request(bool check_headers) const;
   bool take_response_bytes(std::size_t length) noexcept;
   /// NotSent or MaybeSent for a transfer that ended with `code`; `unsent`: nothing_written().
   SendState failure_state(CURLcode code, bool unsent) const;

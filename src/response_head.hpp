@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 POSTAL_BEGIN_NAMESPACE
 namespace detail {
@@ -35,52 +37,44 @@ class ResponseHeadReader {
   /// - any other line (the blank end line, one without a colon or with an empty name) is
   ///   skipped.
   void line(std::string_view text) {
-    if (text.substr(0, 5) == "HTTP/") {
-      headers_ = Headers();
-      headers_.reserve(kExpectedFields);
-      pending_ = false;
+    if (text.size() >= 5 && text.compare(0, 5, "HTTP/") == 0) {
+      fields_.clear();
+      open_ = false;
       return;
     }
     const bool continuation = !text.empty() && (text.front() == ' ' || text.front() == '\t');
     text = trim_line(text);
     if (continuation) {
-      if (!pending_ || text.empty()) return;
-      if (!value_.empty()) value_ += ' ';
-      value_.append(text);
+      if (!open_ || text.empty()) return;
+      std::string& value = fields_.back().second;
+      if (!value.empty()) value += ' ';
+      value.append(text);
       return;
     }
-    flush();
+    open_ = false;
     const auto colon = text.find(':');
     if (colon == std::string_view::npos) return;
     const std::string_view name = trim_line(text.substr(0, colon));
     if (name.empty()) return;
-    name_.assign(name);
-    value_.assign(trim_line(text.substr(colon + 1)));
-    pending_ = true;
+    if (fields_.empty()) fields_.reserve(kExpectedFields);
+    // Name and value made where they stay: one copy each, no staging.
+    fields_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                         std::forward_as_tuple(trim_line(text.substr(colon + 1))));
+    open_ = true;
   }
 
   /// The fields read; the reader is left empty.
   Headers take() {
-    flush();
-    return std::exchange(headers_, Headers());
+    open_ = false;
+    return Headers(std::exchange(fields_, {}));
   }
 
  private:
   // Room made for a response's fields up front (Postal's answers carry about eight).
   static constexpr std::size_t kExpectedFields = 12;
 
-  void flush() {
-    if (!pending_) return;
-    pending_ = false;
-    headers_.add(std::move(name_), std::move(value_));
-    name_.clear();
-    value_.clear();
-  }
-
-  Headers headers_;
-  std::string name_;  // the last field, kept open for continuation lines
-  std::string value_;
-  bool pending_ = false;
+  std::vector<Headers::value_type> fields_;
+  bool open_ = false;  // the last line made a field, which a continuation line extends
 };
 
 }  // namespace detail

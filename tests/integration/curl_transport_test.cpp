@@ -516,6 +516,35 @@ TEST_CASE(
   CHECK(server.connections() == 0);
 }
 
+TEST_CASE(
+    "curl transport: the header list kept from the last request lets no unchecked field through") {
+  // The transport keeps the header list it built last and skips checking fields it was built
+  // for; any other fields, however close to those, are checked again.
+  RawHttpServer server(Mode::KeepAlive, RawHttpServer::response(200, "{}"));
+  auto transport = postal::make_curl_transport();
+  HttpRequest valid = post_to(server.url());
+  valid.headers.add("X-Injected", "x");
+  REQUIRE(transport->send(valid).has_value());  // its list is now the one kept
+
+  HttpRequest bad = post_to(server.url());
+  SECTION("the same name, a value with CRLF") { bad.headers.add("X-Injected", "x\r\nX-Evil: 1"); }
+  SECTION("the same value, an invalid name") { bad.headers.add("X Injected", "x"); }
+  SECTION("one more field, with a line break") {
+    bad.headers.add("X-Injected", "x");
+    bad.headers.add("X-More", "y\n");
+  }
+  for (int round = 0; round < 2; ++round) {  // before and after the valid list is used again
+    auto reply = transport->send(bad);
+    REQUIRE_FALSE(reply.has_value());
+    CHECK(reply.error().code == ErrorCode::InvalidArgument);
+    CHECK(reply.error().send_state == SendState::NotSent);
+    REQUIRE(transport->send(valid).has_value());
+  }
+  const auto received = server.requests();
+  CHECK(received.size() == 3);
+  for (const auto& raw : received) CHECK(raw.find("X-Evil") == std::string::npos);
+}
+
 TEST_CASE("curl transport: the API key in a request header never appears in an error message") {
   auto transport = postal::make_curl_transport();
   const std::string refused = "http://127.0.0.1:" + std::to_string(RawHttpServer::refused_port());
