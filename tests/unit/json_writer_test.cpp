@@ -316,12 +316,14 @@ TEST_CASE("append_json_string reads no byte past the end of its view") {
   }
 }
 
-TEST_CASE("append_json_string agrees with nlohmann at every offset of its 8-byte fast path") {
+TEST_CASE("append_json_string agrees with nlohmann at every offset of its block fast paths") {
+  // Offsets across the first and second 16-byte (SSE2) or 8-byte block and into the third, with
+  // tails shorter and longer than a block after the byte that needs attention.
   const std::vector<std::string> specials = {
       "\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xf0\x9f\x98\x80", "\xff", "\xe2\x82"};
   for (const auto& special : specials)
-    for (std::size_t at = 0; at < 20; ++at)
-      for (std::size_t after : {0u, 1u, 7u, 8u, 9u}) {
+    for (std::size_t at = 0; at < 40; ++at)
+      for (std::size_t after : {0u, 1u, 7u, 8u, 9u, 15u, 16u, 17u, 33u}) {
         const std::string text = std::string(at, 'x') + special + std::string(after, 'y');
         check_agrees(text);
       }
@@ -490,6 +492,27 @@ TEST_CASE("JsonWriter puts commas between members and items, at any depth") {
   w.end_object();
   CHECK(out == R"({"a":[{},[],"s",true],"b":[],"c":["x","y\n"],"d":"Zm9vYg==","f":"v",)"
                R"("g":{"k1":"1","k2":"2"}})");
+}
+
+TEST_CASE("JsonWriter writes keys of every length, first and after a comma") {
+  // Keys up to 44 bytes go out in one piece, longer ones in parts: the same text either way.
+  for (std::size_t length : {1u, 43u, 44u, 45u, 46u, 100u}) {
+    INFO("key length " << length);
+    const std::string first(length, 'a');
+    const std::string second(length, 'b');
+    std::string out = "[";
+    postal::detail::JsonWriter w(out);
+    w.begin_object();
+    w.key(first);
+    w.boolean(false);
+    w.key(second);
+    w.begin_object();
+    w.key(first);
+    w.boolean(true);
+    w.end_object();
+    w.end_object();
+    CHECK(out == "[{\"" + first + "\":false,\"" + second + "\":{\"" + first + "\":true}}");
+  }
 }
 
 TEST_CASE("JsonWriter reports the item or entry that is not UTF-8") {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -111,7 +112,10 @@ class ClientCore {
   HttpRequest make_request(const char* endpoint, std::string body) const {
     HttpRequest request;
     request.method = "POST";
-    request.url = base_url_ + "/api/v1/" + endpoint;
+    constexpr std::string_view kApiPath = "/api/v1/";
+    const std::string_view path(endpoint);
+    request.url.reserve(base_url_.size() + kApiPath.size() + path.size());
+    request.url.append(base_url_).append(kApiPath).append(path);
     request.headers.reserve(3);
     request.headers.add("Content-Type", "application/json");
     request.headers.add("Accept", "application/json");

@@ -81,40 +81,65 @@ inline unsigned lowest_set_bit(unsigned mask) noexcept {
 // definitions would otherwise differ between the two under one name.
 inline namespace POSTAL_DETAIL_JSON_ESCAPER {
 
-/// Copies the plain bytes at the front of `s[i, n)` to `d`, a block of 16 (SSE2) or 8 at a
-/// time, then one at a time; returns how many it copied (all of them: the next byte, if any,
-/// is not plain). A block is stored whole even when it holds a byte that is
-/// not plain: the bytes from that one on are garbage beyond the count returned, which the caller
-/// overwrites. So `d` must have room for min(n - i, 16) bytes beyond the count returned.
-inline std::size_t copy_plain_blocks(char* d, const unsigned char* s, std::size_t i,
-                                     std::size_t n) noexcept {
-  const std::size_t from = i;
+/// Copies the plain bytes at `src` (up to `end`) to `dst`, a block of 16 (SSE2) or 8 at a time,
+/// then one at a time, and moves both past them: `src` is then `end` or a byte that is not
+/// plain. A block is stored whole even when it holds a byte that is not plain: the bytes from
+/// that one on are garbage beyond the new `dst`, which the caller overwrites. So `dst` must
+/// have room for min(end - src, 16) bytes beyond the plain bytes copied.
+inline void copy_plain_run(char*& dst, const unsigned char*& src,
+                           const unsigned char* end) noexcept {
+  char* d = dst;
+  const unsigned char* s = src;
 #if POSTAL_DETAIL_JSON_SSE2
   // A signed compare with 0x20 catches the control bytes and, as negative numbers, the bytes
   // from 0x80 up; the mask's lowest bit is the first byte that is not plain.
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
   const __m128i space = _mm_set1_epi8(0x20);
-  for (; n - i >= 16; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + (i - from)), v);
+  while (end - s >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v);
     const __m128i hits =
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
                      _mm_cmplt_epi8(v, space));
     const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
-    if (mask != 0) return i - from + lowest_set_bit(mask);
+    if (mask != 0) {
+      const unsigned plain = lowest_set_bit(mask);
+      dst = d + plain;
+      src = s + plain;
+      return;
+    }
+    s += 16;
+    d += 16;
   }
 #endif
-  for (std::uint64_t w; n - i >= 8; i += 8) {
-    std::memcpy(&w, s + i, 8);
+  for (std::uint64_t w; end - s >= 8; s += 8, d += 8) {
+    std::memcpy(&w, s, 8);
     if (json_word_needs_attention(w)) break;
-    std::memcpy(d + (i - from), &w, 8);
+    std::memcpy(d, &w, 8);
   }
   // The plain bytes before the one that needs attention, and a tail of fewer than 8 (16).
-  for (; i < n && json_byte_table.kind[s[i]] == JsonByte::Plain; ++i)
-    d[i - from] = static_cast<char>(s[i]);
-  return i - from;
+  for (; s != end && json_byte_table.kind[*s] == JsonByte::Plain; ++s, ++d)
+    *d = static_cast<char>(*s);
+  dst = d;
+  src = s;
 }
+
+/// The letter of the short escape of a byte the escaper escapes ('"', '\\' or below 0x20), or 0
+/// when it has none (\u00xx).
+struct JsonShortEscapes {
+  char letter['\\' + 1];
+  constexpr JsonShortEscapes() : letter() {
+    letter['"'] = '"';
+    letter['\\'] = '\\';
+    letter['\b'] = 'b';
+    letter['\f'] = 'f';
+    letter['\n'] = 'n';
+    letter['\r'] = 'r';
+    letter['\t'] = 't';
+  }
+};
+inline constexpr JsonShortEscapes json_short_escapes{};
 
 /// The length (2-4) of the valid UTF-8 sequence that starts at `p` (a byte >= 0x80), or 0 when
 /// it is not one: RFC 3629, as strict as nlohmann's decoder (no overlongs, no surrogates
@@ -152,75 +177,46 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avai
 inline bool append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = s + text.size();
   const std::size_t n = text.size();
-  const auto& kind = json_byte_table.kind;
-  // Invariant: the room left in `out` after `d` is (n - i) + 1 (the closing quote) + slack, so a
-  // byte copied as is keeps slack, and an escape of 2 (6) bytes for 1 takes 1 (5) from it. A
-  // block copy needs no more than the bytes left to read.
+  // Invariant: the room left in `out` after `d` is (end - s) + 1 (the closing quote) + slack,
+  // so a byte copied as is keeps slack, and an escape of 2 (6) bytes for 1 takes 1 (5) from
+  // it. A block copy needs no more than the bytes left to read.
   std::size_t slack = n / 8 + 64;
   const std::size_t start = out.size();
   out.resize(start + 2 + n + slack);
   char* base = &out[0];
   char* d = base + start;
   *d++ = '"';
-  std::size_t i = 0;
-  while (i < n) {
-    const std::size_t copied = copy_plain_blocks(d, s, i, n);
-    d += copied;
-    i += copied;
-    if (i == n) break;
-    const unsigned char c = s[i];  // not plain (copy_plain_blocks took those)
-    if (kind[c] == JsonByte::NonAscii) {
+  while (s != end) {
+    copy_plain_run(d, s, end);
+    if (s == end) break;
+    const unsigned char c = *s;  // not plain (copy_plain_run took those)
+    if (c >= 0x80) {
       do {  // a run of UTF-8 sequences, without going back to the block loop between them
-        const std::size_t length = utf8_sequence_length(s + i, n - i);
+        const std::size_t length = utf8_sequence_length(s, static_cast<std::size_t>(end - s));
         if (length == 0) return false;
-        d[0] = static_cast<char>(s[i]);  // 2 to 4 bytes, copied one by one (no call)
-        d[1] = static_cast<char>(s[i + 1]);
-        if (length > 2) d[2] = static_cast<char>(s[i + 2]);
-        if (length > 3) d[3] = static_cast<char>(s[i + 3]);
+        d[0] = static_cast<char>(s[0]);  // 2 to 4 bytes, copied one by one (no call)
+        d[1] = static_cast<char>(s[1]);
+        if (length > 2) d[2] = static_cast<char>(s[2]);
+        if (length > 3) d[3] = static_cast<char>(s[3]);
         d += length;
-        i += length;
-      } while (i < n && s[i] >= 0x80);
+        s += length;
+      } while (s != end && *s >= 0x80);
       continue;
     }
-    ++i;
+    ++s;              // an escape: '"', '\\' or a byte below 0x20
     if (slack < 5) {  // room for one more escape of any kind, and for the rest if all are short
       const auto at = static_cast<std::size_t>(d - base);
-      const std::size_t more = n - i + 64;
+      const std::size_t more = static_cast<std::size_t>(end - s) + 64;
       out.resize(out.size() + more);
       base = &out[0];
       d = base + at;
       slack += more;
     }
     d[0] = '\\';
-    char short_form = 0;
-    switch (c) {
-      case '"':
-        short_form = '"';
-        break;
-      case '\\':
-        short_form = '\\';
-        break;
-      case '\b':
-        short_form = 'b';
-        break;
-      case '\f':
-        short_form = 'f';
-        break;
-      case '\n':
-        short_form = 'n';
-        break;
-      case '\r':
-        short_form = 'r';
-        break;
-      case '\t':
-        short_form = 't';
-        break;
-      default:
-        break;
-    }
-    if (short_form != 0) {
-      d[1] = short_form;
+    if (const char letter = json_short_escapes.letter[c]; letter != 0) {
+      d[1] = letter;
       d += 2;
       slack -= 1;
     } else {
@@ -299,10 +295,22 @@ class JsonWriter {
 
   /// `"name":`; the next call writes the member's value. `name` must need no escaping.
   void key(std::string_view name) {
-    separate();
-    out_.push_back('"');
-    out_.append(name);
-    out_.append("\":", 2);
+    char text[48];  // [,]"name": in one append when the name is short (every key of Postal's)
+    if (name.size() <= sizeof text - 4) {
+      char* p = text;
+      if (need_comma_) *p++ = ',';
+      *p++ = '"';
+      std::memcpy(p, name.data(), name.size());
+      p += name.size();
+      *p++ = '"';
+      *p++ = ':';
+      out_.append(text, static_cast<std::size_t>(p - text));
+    } else {
+      separate();
+      out_.push_back('"');
+      out_.append(name);
+      out_.append("\":", 2);
+    }
     need_comma_ = false;
   }
 
