@@ -59,6 +59,8 @@ class HeaderListCache {
   /// The last list built, when it was built for exactly `fields`; nullptr otherwise.
   std::shared_ptr<const HeaderList> find(const Headers& fields);
   /// A new list for `fields`, which becomes the last one. Throws std::bad_alloc.
+  /// Precondition: `fields` passed CurlExchange::check_request. A request whose fields find()
+  /// matches skips that check, so a list made for unchecked fields would let them through.
   std::shared_ptr<const HeaderList> make(const Headers& fields);
 
  private:

@@ -496,14 +496,14 @@ TEST_CASE("JsonWriter puts commas between members and items, at any depth") {
 
 TEST_CASE("JsonWriter writes keys of every length, first and after a comma") {
   // Keys up to 44 bytes go out in one piece, longer ones in parts: the same text either way.
-  for (std::size_t length : {1u, 43u, 44u, 45u, 46u, 100u}) {
+  for (std::size_t length = 0; length <= 100; length += length < 50 ? 1 : 50) {
     INFO("key length " << length);
     const std::string first(length, 'a');
     const std::string second(length, 'b');
     std::string out = "[";
     postal::detail::JsonWriter w(out);
     w.begin_object();
-    w.key(first);
+    w.key(length == 0 ? std::string_view() : std::string_view(first));
     w.boolean(false);
     w.key(second);
     w.begin_object();

@@ -125,10 +125,10 @@ inline void copy_plain_run(char*& dst, const unsigned char*& src,
   src = s;
 }
 
-/// The letter of the short escape of a byte the escaper escapes ('"', '\\' or below 0x20), or 0
-/// when it has none (\u00xx).
+/// The letter of the short escape of an ASCII byte the escaper escapes ('"', '\\' or below 0x20),
+/// or 0 when it has none (\u00xx). Indexed by any ASCII byte: 0 for those it never escapes.
 struct JsonShortEscapes {
-  char letter['\\' + 1];
+  char letter[0x80];
   constexpr JsonShortEscapes() : letter() {
     letter['"'] = '"';
     letter['\\'] = '\\';
@@ -300,7 +300,7 @@ class JsonWriter {
       char* p = text;
       if (need_comma_) *p++ = ',';
       *p++ = '"';
-      std::memcpy(p, name.data(), name.size());
+      if (!name.empty()) std::memcpy(p, name.data(), name.size());  // data() may be null then
       p += name.size();
       *p++ = '"';
       *p++ = ':';
