@@ -130,13 +130,9 @@ inline void copy_plain_run(char*& dst, const unsigned char*& src,
 struct JsonShortEscapes {
   char letter[0x80];
   constexpr JsonShortEscapes() : letter() {
-    letter['"'] = '"';
-    letter['\\'] = '\\';
-    letter['\b'] = 'b';
-    letter['\f'] = 'f';
-    letter['\n'] = 'n';
-    letter['\r'] = 'r';
-    letter['\t'] = 't';
+    constexpr char pairs[][2] = {{'"', '"'},  {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
+                                 {'\n', 'n'}, {'\r', 'r'},  {'\t', 't'}};
+    for (const auto& pair : pairs) letter[static_cast<unsigned char>(pair[0])] = pair[1];
   }
 };
 inline constexpr JsonShortEscapes json_short_escapes{};
