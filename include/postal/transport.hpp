@@ -59,8 +59,8 @@ class Headers {
   Headers() = default;
   /// Headers from a list of name/value pairs.
   Headers(std::initializer_list<value_type> fields) : fields_(fields) {}
-  /// Headers that take over a list of name/value pairs, in order (pass it with std::move: its
-  /// strings are then moved in, not copied).
+  /// Headers that take over a list of name/value pairs, in order. Passed with std::move, the
+  /// list's storage is taken over and nothing is copied (an lvalue is copied first).
   explicit Headers(std::vector<value_type> fields) noexcept : fields_(std::move(fields)) {}
 
   /// Appends a field (keeps any field of the same name).
