@@ -349,7 +349,7 @@ std::optional<Error> CurlExchange::prepare(CURL* handle, CURLSH* share, bool in_
   check(curl_easy_setopt(handle, CURLOPT_HEADERDATA, static_cast<void*>(this)));
   check(curl_easy_setopt(handle, CURLOPT_WRITEDATA, static_cast<void*>(this)));
 
-  if (!is_post && !has_body && request.method == "GET") {
+  if (!has_body && request.method == "GET") {
     check(curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L));
   } else if (is_head && !has_body) {
     check(curl_easy_setopt(handle, CURLOPT_NOBODY, 1L));

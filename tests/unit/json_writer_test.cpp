@@ -495,7 +495,6 @@ TEST_CASE("JsonWriter puts commas between members and items, at any depth") {
 }
 
 TEST_CASE("JsonWriter writes keys of every length, first and after a comma") {
-  // Keys up to 44 bytes go out in one piece, longer ones in parts: the same text either way.
   for (std::size_t length = 0; length <= 100; length += length < 50 ? 1 : 50) {
     INFO("key length " << length);
     const std::string first(length, 'a');

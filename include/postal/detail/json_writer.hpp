@@ -291,22 +291,9 @@ class JsonWriter {
 
   /// `"name":`; the next call writes the member's value. `name` must need no escaping.
   void key(std::string_view name) {
-    char text[48];  // [,]"name": in one append when the name is short (every key of Postal's)
-    if (name.size() <= sizeof text - 4) {
-      char* p = text;
-      if (need_comma_) *p++ = ',';
-      *p++ = '"';
-      if (!name.empty()) std::memcpy(p, name.data(), name.size());  // data() may be null then
-      p += name.size();
-      *p++ = '"';
-      *p++ = ':';
-      out_.append(text, static_cast<std::size_t>(p - text));
-    } else {
-      separate();
-      out_.push_back('"');
-      out_.append(name);
-      out_.append("\":", 2);
-    }
+    separate();
+    out_.push_back('"');
+    out_.append(name).append("\":", 2);
     need_comma_ = false;
   }
 
