@@ -37,7 +37,7 @@ class ResponseHeadReader {
   /// - any other line (the blank end line, one without a colon or with an empty name) is
   ///   skipped.
   void line(std::string_view text) {
-    if (text.size() >= 5 && text.compare(0, 5, "HTTP/") == 0) {
+    if (text.substr(0, 5) == "HTTP/") {
       fields_.clear();
       open_ = false;
       return;
